@@ -1,0 +1,152 @@
+/**
+ * The typed events the engine emits. Reporters (tty, plain, json) subscribe to these and nothing else.
+ * Progress events are coalesced by the engine (a few per second per file), never one per chunk.
+ */
+import { EventEmitter } from 'node:events';
+
+export type FileOutcome = 'downloaded' | 'resumed' | 'skipped' | 'failed' | 'interrupted';
+
+export interface FileRef {
+  /** Position in the job file. */
+  index: number;
+  /** Output path relative to the job's dir. */
+  path: string;
+  /** Masked URL. */
+  url: string;
+}
+
+export interface RangeRef extends FileRef {
+  /** Connection id within the file (stable while the connection works). */
+  connection: number;
+  /** Byte offsets, end exclusive. */
+  start: number;
+  end: number;
+}
+
+export interface FailureInfo {
+  code: string;
+  kind: string;
+  message: string;
+}
+
+export interface EngineEvents {
+  'run:start': { files: number; totalBytes: number | undefined; startedAt: number };
+  'file:queued': FileRef & { priority: number };
+  'file:start': FileRef & { size: number | undefined; resumedBytes: number; ranges: boolean };
+  'file:progress': FileRef & {
+    transferred: number;
+    total: number | undefined;
+    /** Bytes per second over the last few seconds. */
+    speed: number;
+    connections: ReadonlyArray<{ connection: number; start: number; end: number; position: number; speed: number }>;
+  };
+  'file:retry': FileRef & { attempt: number; delayMs: number; reason: string };
+  'file:verified': FileRef & { algorithm: string; hex: string };
+  'file:done': FileRef & {
+    outcome: 'downloaded' | 'resumed' | 'skipped';
+    size: number;
+    /** Bytes fetched over the network in this run. */
+    transferred: number;
+    elapsedMs: number;
+    sha256: string | undefined;
+    reason?: string;
+  };
+  'file:failed': FileRef & { error: FailureInfo; transferred: number; elapsedMs: number; stoppedAt: string };
+  'file:interrupted': FileRef & { transferred: number; completedBytes: number; size: number | undefined };
+  'range:start': RangeRef;
+  'range:done': RangeRef;
+  'range:retry': RangeRef & { attempt: number; delayMs: number; reason: string };
+  'run:progress': {
+    filesDone: number;
+    filesFailed: number;
+    filesTotal: number;
+    transferred: number;
+    totalBytes: number | undefined;
+    speed: number;
+    active: number;
+  };
+  'run:done': RunSummary;
+}
+
+export interface FileResult {
+  index: number;
+  path: string;
+  url: string;
+  outcome: FileOutcome;
+  size: number | undefined;
+  transferred: number;
+  elapsedMs: number;
+  sha256: string | undefined;
+  error: FailureInfo | undefined;
+}
+
+export interface RunSummary {
+  files: FileResult[];
+  done: number;
+  skipped: number;
+  failed: number;
+  interrupted: number;
+  transferred: number;
+  elapsedMs: number;
+  /** Bytes per second over the whole run. */
+  speed: number;
+  /** Set when the run was stopped by a signal or abort. */
+  stopped: 'SIGINT' | 'SIGTERM' | 'abort' | undefined;
+}
+
+export type EngineEventName = keyof EngineEvents;
+
+/** A typed wrapper around EventEmitter. */
+export class EngineEmitter {
+  readonly #emitter = new EventEmitter();
+
+  constructor() {
+    this.#emitter.setMaxListeners(50);
+  }
+
+  on<K extends EngineEventName>(name: K, listener: (event: EngineEvents[K]) => void): this {
+    this.#emitter.on(name, listener);
+    return this;
+  }
+
+  off<K extends EngineEventName>(name: K, listener: (event: EngineEvents[K]) => void): this {
+    this.#emitter.off(name, listener);
+    return this;
+  }
+
+  /** Subscribe to every event; handy for the JSON reporter and tests. */
+  onAny(listener: <K extends EngineEventName>(name: K, event: EngineEvents[K]) => void): () => void {
+    const names: EngineEventName[] = [
+      'run:start',
+      'file:queued',
+      'file:start',
+      'file:progress',
+      'file:retry',
+      'file:verified',
+      'file:done',
+      'file:failed',
+      'file:interrupted',
+      'range:start',
+      'range:done',
+      'range:retry',
+      'run:progress',
+      'run:done',
+    ];
+    const bound = names.map((name) => {
+      const fn = (event: unknown) => listener(name, event as EngineEvents[typeof name]);
+      this.#emitter.on(name, fn);
+      return [name, fn] as const;
+    });
+    return () => {
+      for (const [name, fn] of bound) this.#emitter.off(name, fn);
+    };
+  }
+
+  emit<K extends EngineEventName>(name: K, event: EngineEvents[K]): void {
+    this.#emitter.emit(name, event);
+  }
+
+  listenerCount(name: EngineEventName): number {
+    return this.#emitter.listenerCount(name);
+  }
+}

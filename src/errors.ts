@@ -1,0 +1,227 @@
+/**
+ * Every error pdl raises, each with a stable `code` and an exit-code class.
+ * The CLI maps `exitCode` to the process exit code and prints `message`; stacks only under --verbose.
+ * Messages never contain expanded secrets: callers pass masked URLs.
+ */
+
+export type ErrorKind = 'usage' | 'job' | 'integrity' | 'network' | 'protocol' | 'io' | 'interrupted' | 'locked';
+
+/** Exit codes, documented in the README. */
+export const EXIT_CODES = {
+  ok: 0,
+  someFailed: 1,
+  usage: 2,
+  job: 2,
+  integrity: 3,
+  network: 4,
+  protocol: 5,
+  io: 6,
+  locked: 7,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+export interface PdlErrorOptions {
+  cause?: unknown;
+  url?: string;
+  path?: string;
+}
+
+export class PdlError extends Error {
+  readonly code: string;
+  readonly kind: ErrorKind;
+  /** Masked URL the error concerns, if any. */
+  readonly url: string | undefined;
+  /** Local path the error concerns, if any. */
+  readonly path: string | undefined;
+
+  constructor(code: string, kind: ErrorKind, message: string, options: PdlErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.kind = kind;
+    this.url = options.url;
+    this.path = options.path;
+  }
+
+  get exitCode(): number {
+    return exitCodeOf(this.kind);
+  }
+}
+
+export function exitCodeOf(kind: ErrorKind): number {
+  switch (kind) {
+    case 'usage':
+      return EXIT_CODES.usage;
+    case 'job':
+      return EXIT_CODES.job;
+    case 'integrity':
+      return EXIT_CODES.integrity;
+    case 'network':
+      return EXIT_CODES.network;
+    case 'protocol':
+      return EXIT_CODES.protocol;
+    case 'io':
+      return EXIT_CODES.io;
+    case 'locked':
+      return EXIT_CODES.locked;
+    case 'interrupted':
+      return EXIT_CODES.sigint;
+  }
+}
+
+/** Bad command line. */
+export class UsageError extends PdlError {
+  constructor(message: string, options?: PdlErrorOptions) {
+    super('E_USAGE', 'usage', message, options);
+  }
+}
+
+/** One problem found in a job file, with its position. */
+export interface JobIssue {
+  /** 1-based; 0 when unknown. */
+  line: number;
+  column: number;
+  /** e.g. `files[2].checksum`; empty for the whole document. */
+  path: string;
+  message: string;
+}
+
+/** A job file that cannot be used; carries every problem found, not only the first. */
+export class JobFileError extends PdlError {
+  readonly file: string;
+  readonly issues: JobIssue[];
+
+  constructor(file: string, issues: JobIssue[], options?: PdlErrorOptions) {
+    super('E_JOB_FILE', 'job', formatJobIssues(file, issues), { ...options, path: file });
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
+export function formatJobIssues(file: string, issues: JobIssue[]): string {
+  return issues
+    .map((issue) => {
+      const where = issue.line > 0 ? `${file}:${issue.line}:${issue.column}` : file;
+      return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where} ${issue.message}`;
+    })
+    .join('\n');
+}
+
+/** Bytes that do not match what was promised: a checksum, a server digest, a locked size. */
+export class ChecksumMismatchError extends PdlError {
+  readonly algorithm: string;
+  readonly expected: string;
+  readonly actual: string;
+
+  constructor(algorithm: string, expected: string, actual: string, options: PdlErrorOptions & { source?: string } = {}) {
+    const source = options.source ?? 'checksum';
+    super(
+      'E_CHECKSUM',
+      'integrity',
+      `${source} mismatch: expected ${algorithm}:${expected}, got ${algorithm}:${actual}`,
+      options,
+    );
+    this.algorithm = algorithm;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** The file changed on the server while we were resuming it, more often than we are willing to restart. */
+export class RemoteChangedError extends PdlError {
+  constructor(message: string, options?: PdlErrorOptions) {
+    super('E_REMOTE_CHANGED', 'integrity', message, options);
+  }
+}
+
+/** Connection refused/reset, DNS, TLS, stalls and timeouts — after retries ran out. */
+export class NetworkError extends PdlError {
+  constructor(message: string, options?: PdlErrorOptions) {
+    super('E_NETWORK', 'network', message, options);
+  }
+}
+
+/** No bytes arrived for `timeout`. */
+export class StallError extends PdlError {
+  constructor(timeoutMs: number, options?: PdlErrorOptions) {
+    super('E_STALL', 'network', `no data received for ${timeoutMs} ms`, options);
+  }
+}
+
+/** The server answered with an error status (4xx, or 5xx after retries). */
+export class HttpStatusError extends PdlError {
+  readonly status: number;
+
+  constructor(status: number, message: string, options?: PdlErrorOptions) {
+    super('E_HTTP_STATUS', 'network', message, options);
+    this.status = status;
+  }
+}
+
+/** The server broke the HTTP contract: wrong Content-Range, body longer or shorter than announced, bad size. */
+export class ProtocolError extends PdlError {
+  constructor(message: string, options?: PdlErrorOptions) {
+    super('E_PROTOCOL', 'protocol', message, options);
+  }
+}
+
+/** A redirect pdl refuses to follow (too many, a loop, https → http, another scheme). */
+export class RedirectError extends PdlError {
+  constructor(message: string, options?: PdlErrorOptions) {
+    super('E_REDIRECT', 'protocol', message, options);
+  }
+}
+
+/** Local disk problem: ENOSPC, EACCES, EFBIG, a symlink where a .part should be, an existing file with ifExists: fail. */
+export class LocalIOError extends PdlError {
+  constructor(message: string, options?: PdlErrorOptions) {
+    super('E_IO', 'io', message, options);
+  }
+}
+
+/** The run was stopped by a signal or an abort; resume state was saved. */
+export class InterruptedError extends PdlError {
+  readonly signal: string | undefined;
+
+  constructor(message = 'interrupted', options: PdlErrorOptions & { signal?: string } = {}) {
+    super('E_INTERRUPTED', 'interrupted', message, options);
+    this.signal = options.signal;
+  }
+}
+
+/** Wrap an unknown error from fs into a LocalIOError that names the path. */
+export function toLocalIOError(error: unknown, path: string, action: string): LocalIOError {
+  if (error instanceof PdlError) return error as LocalIOError;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason = describeErrno(code) ?? (error instanceof Error ? error.message : String(error));
+  return new LocalIOError(`cannot ${action} ${path}: ${reason}`, { cause: error, path });
+}
+
+function describeErrno(code: string | undefined): string | undefined {
+  switch (code) {
+    case 'ENOSPC':
+      return 'no space left on device (ENOSPC)';
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${code})`;
+    case 'EFBIG':
+      return 'file too large for this file system (EFBIG)';
+    case 'EROFS':
+      return 'read-only file system (EROFS)';
+    case 'EDQUOT':
+      return 'disk quota exceeded (EDQUOT)';
+    case 'ENOENT':
+      return 'no such file or directory (ENOENT)';
+    case 'ENOTDIR':
+      return 'a parent is not a directory (ENOTDIR)';
+    case 'EISDIR':
+      return 'is a directory (EISDIR)';
+    case 'EEXIST':
+      return 'already exists (EEXIST)';
+    case 'ELOOP':
+      return 'is a symbolic link (ELOOP)';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The normalised job: every default applied, units parsed, paths absolute and checked, ${VAR}s expanded.
+ * This is the only form of a job the engine ever sees; `pdl get` builds one directly.
+ */
+
+export type IfExists = 'resume' | 'skip' | 'overwrite' | 'fail';
+
+export type ChecksumAlgorithm = 'sha256' | 'sha512' | 'sha1' | 'md5';
+
+export interface Checksum {
+  algorithm: ChecksumAlgorithm;
+  /** Lower-case hex. */
+  hex: string;
+}
+
+export interface ResolvedFile {
+  /** 0-based position in the job file; ties in priority keep this order. */
+  index: number;
+  /** The URL to fetch, ${VAR}s expanded. Never print it: use `displayUrl`. */
+  url: string;
+  /** The URL as written in the job file (${VAR} unexpanded, credentials masked): safe for logs and errors. */
+  displayUrl: string;
+  /** Absolute output path, inside `ResolvedJob.dir`. */
+  path: string;
+  /** Output path relative to `ResolvedJob.dir`, with forward slashes: what reports show. */
+  relPath: string;
+  priority: number;
+  /** Byte-range connections this file may use (1 = never split). */
+  connections: number;
+  /** Never split into ranges smaller than this many bytes. */
+  minSplitSize: number;
+  /** Attempts per request after the first. */
+  retries: number;
+  /** Stall timeout in milliseconds: no bytes for this long → drop and retry. */
+  timeout: number;
+  /** Request headers, values expanded. */
+  headers: Record<string, string>;
+  /** Expanded values of ${VAR}s used by this file, masked as *** wherever text is shown. */
+  secrets: string[];
+  ifExists: IfExists;
+  checksum: Checksum | undefined;
+}
+
+export interface ResolvedLimits {
+  /** Files in flight at once. */
+  files: number;
+  /** Open connections in total. */
+  connections: number;
+  /** Open connections to one host. */
+  perHost: number;
+  /** Bytes per second over the whole run; 0 = unlimited. */
+  rate: number;
+}
+
+export interface ResolvedJob {
+  /** Absolute path of the job file, or undefined for `pdl get`. */
+  source: string | undefined;
+  /** Absolute output root; nothing is written outside it. */
+  dir: string;
+  limits: ResolvedLimits;
+  files: ResolvedFile[];
+}
+
+/** Replace every secret value in `text` with ***. */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length > 0) out = out.split(secret).join('***');
+  }
+  return out;
+}
