@@ -1,0 +1,244 @@
+/**
+ * The fixture HTTP server every download test talks to: a real node:http server on 127.0.0.1 port 0 serving
+ * deterministic files (see content.ts), able to misbehave per path and per attempt (see faults.ts), and
+ * recording every request and connection so tests can assert what the client sent and how many sockets it used.
+ * One instance is one origin; start two (optionally on 127.0.0.2) for cross-origin tests.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { contentBytes, contentDigest } from './content.js';
+import type { RedirectStatus } from './faults.js';
+import {
+  contentSeedOf,
+  sendErrorPage,
+  sendSmall,
+  serveFile,
+  validatorsOf,
+  type FileSpec,
+  type FileState,
+  type RecordedRequest,
+} from './serve-file.js';
+
+export type { Fault, RedirectStatus } from './faults.js';
+export type { DigestMode, FileSpec, RecordedRequest } from './serve-file.js';
+
+export interface FixtureStats {
+  connectionsOpened: number;
+  currentConnections: number;
+  maxConcurrentConnections: number;
+  currentRequests: number;
+  maxConcurrentRequests: number;
+  /** Body bytes handed to sockets (not headers). */
+  bytesServed: number;
+  /** Requests (any method) per path. */
+  requestsByPath: Record<string, number>;
+}
+
+/** What a file looks like right now, for computing expectations. */
+export interface ServedFile {
+  path: string;
+  url: string;
+  size: number;
+  version: number;
+  /** The seed of the current content: contentBytes(seed, offset, length) reproduces any range. */
+  seed: string;
+  etag: string | undefined;
+  lastModified: string | undefined;
+  /** Hex SHA-256 of the current content (computed on first use, memoised). */
+  readonly sha256: string;
+  bytes(offset?: number, length?: number): Buffer;
+}
+
+type Route = { kind: 'file'; file: FileState } | { kind: 'redirect'; location: string; status: RedirectStatus };
+
+export class FixtureServer {
+  readonly origin: string;
+  readonly requests: RecordedRequest[] = [];
+  readonly stats: FixtureStats = {
+    connectionsOpened: 0,
+    currentConnections: 0,
+    maxConcurrentConnections: 0,
+    currentRequests: 0,
+    maxConcurrentRequests: 0,
+    bytesServed: 0,
+    requestsByPath: {},
+  };
+  readonly #http: Server;
+  readonly #routes = new Map<string, Route>();
+  readonly #attempts = new Map<string, number>();
+  readonly #sockets = new Map<Socket, number>();
+  readonly #started = performance.now();
+  #nextSocketId = 1;
+  #closing: Promise<void> | undefined;
+
+  constructor(http: Server, origin: string) {
+    this.#http = http;
+    this.origin = origin;
+    http.on('connection', (socket: Socket) => this.#onConnection(socket));
+    http.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
+  }
+
+  url(path: string): string {
+    return new URL(path, this.origin).href;
+  }
+
+  /** Adds or replaces a file; returns its URL. */
+  addFile(path: string, spec: FileSpec): string {
+    if (!path.startsWith('/')) throw new Error(`Expected a path starting with '/', got ${path}`);
+    if (!Number.isSafeInteger(spec.size) || spec.size < 0) throw new Error(`Expected a non-negative size, got ${spec.size}`);
+    this.#routes.set(path, { kind: 'file', file: { path, spec: { ...spec }, version: spec.version ?? 1, faultHits: [] } });
+    return this.url(path);
+  }
+
+  /** `count` files `${prefix}/0000.bin`, `${prefix}/0001.bin`, …; returns their paths. */
+  addFiles(prefix: string, count: number, spec: FileSpec | ((index: number) => FileSpec)): string[] {
+    const base = prefix.replace(/\/+$/, '');
+    return Array.from({ length: count }, (_, i) => {
+      const path = `${base}/${String(i).padStart(4, '0')}.bin`;
+      this.addFile(path, typeof spec === 'function' ? spec(i) : spec);
+      return path;
+    });
+  }
+
+  addRedirect(path: string, location: string, status: RedirectStatus = 302): string {
+    this.#routes.set(path, { kind: 'redirect', location, status });
+    return this.url(path);
+  }
+
+  file(path: string): ServedFile {
+    const file = this.#file(path);
+    const seed = contentSeedOf(file);
+    const size = file.spec.size;
+    return {
+      path,
+      url: this.url(path),
+      size,
+      version: file.version,
+      seed,
+      ...validatorsOf(file),
+      get sha256() {
+        return contentDigest(seed, size, 'sha256').toString('hex');
+      },
+      bytes: (offset = 0, length = size - offset) => contentBytes(seed, offset, length),
+    };
+  }
+
+  setVersion(path: string, version: number): void {
+    this.#file(path).version = version;
+  }
+
+  /** Changes part of a file's spec; new `faults` start counting from zero. */
+  mutate(path: string, changes: Partial<FileSpec>): void {
+    const file = this.#file(path);
+    file.spec = { ...file.spec, ...changes };
+    if (changes.version !== undefined) file.version = changes.version;
+    if (changes.faults !== undefined) file.faultHits = [];
+  }
+
+  /** Clears records, counters and attempt numbers; live connection/request counts stay true. */
+  reset(): void {
+    this.requests.length = 0;
+    this.#attempts.clear();
+    for (const route of this.#routes.values()) if (route.kind === 'file') route.file.faultHits = [];
+    const s = this.stats;
+    Object.assign(s, { connectionsOpened: 0, bytesServed: 0, requestsByPath: {} });
+    s.maxConcurrentConnections = s.currentConnections;
+    s.maxConcurrentRequests = s.currentRequests;
+  }
+
+  /** Stops listening, destroys every open socket (keep-alive and mid-response) and resolves once closed. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#http.close(() => resolve());
+      this.#http.closeAllConnections();
+      for (const socket of this.#sockets.keys()) socket.destroy();
+    });
+    return this.#closing;
+  }
+
+  #file(path: string): FileState {
+    const route = this.#routes.get(path);
+    if (route?.kind !== 'file') throw new Error(`No fixture file at ${path}`);
+    return route.file;
+  }
+
+  #onConnection(socket: Socket): void {
+    const s = this.stats;
+    this.#sockets.set(socket, this.#nextSocketId++);
+    s.connectionsOpened++;
+    s.currentConnections++;
+    s.maxConcurrentConnections = Math.max(s.maxConcurrentConnections, s.currentConnections);
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      s.currentConnections--;
+    });
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const s = this.stats;
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', this.origin).pathname;
+    const attemptKey = `${method} ${path}`;
+    const attempt = (this.#attempts.get(attemptKey) ?? 0) + 1;
+    this.#attempts.set(attemptKey, attempt);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const record: RecordedRequest = {
+      method,
+      url: req.url ?? '/',
+      path,
+      headers,
+      range: headers['range'],
+      ifRange: headers['if-range'],
+      attempt,
+      socketId: this.#sockets.get(req.socket) ?? 0,
+      time: performance.now() - this.#started,
+      status: undefined,
+      faults: [],
+    };
+    this.requests.push(record);
+    s.requestsByPath[path] = (s.requestsByPath[path] ?? 0) + 1;
+    s.currentRequests++;
+    s.maxConcurrentRequests = Math.max(s.maxConcurrentRequests, s.currentRequests);
+    res.once('close', () => s.currentRequests--);
+
+    this.#respond(res, record).catch((error: unknown) => {
+      // A fixture bug must not hang the test: fail the response loudly.
+      res.destroy(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  async #respond(res: ServerResponse, record: RecordedRequest): Promise<void> {
+    const route = this.#routes.get(record.path);
+    if (route === undefined) return sendErrorPage(res, record, 404);
+    if (route.kind === 'redirect') return sendSmall(res, record, route.status, { Location: route.location });
+    if (record.method !== 'GET' && record.method !== 'HEAD') return sendErrorPage(res, record, 405, { Allow: 'GET, HEAD' });
+    await serveFile(res, route.file, record, (n) => {
+      this.stats.bytesServed += n;
+    });
+  }
+}
+
+export interface FixtureServerOptions {
+  /** Default 127.0.0.1; any 127/8 address works on Linux, e.g. 127.0.0.2 for a second "host". */
+  host?: string;
+  /** Default 0 (an ephemeral port). */
+  port?: number;
+}
+
+export async function startFixtureServer(options: FixtureServerOptions = {}): Promise<FixtureServer> {
+  const host = options.host ?? '127.0.0.1';
+  const http = createServer();
+  http.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = http.address() as AddressInfo;
+  return new FixtureServer(http, `http://${host}:${port}`);
+}
