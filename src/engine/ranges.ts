@@ -33,6 +33,12 @@ export interface ChooseWorkInput {
   minSplitSize: number;
   /** Split points are rounded up to a multiple of this (absolute file offset), when that keeps both halves ≥ minSplitSize. */
   alignment?: number;
+  /**
+   * When set, unassigned bytes are handed out in file order, at most this many at a time, before any split: the
+   * contiguous prefix then grows steadily, so hashing overlaps the transfer, and requests end on their own
+   * (keeping their sockets) instead of being cut short by a split.
+   */
+  segmentSize?: number;
 }
 
 export const DEFAULT_ALIGNMENT = 64 * 1024;
@@ -86,7 +92,14 @@ export function chooseWork(input: ChooseWorkInput): Work | null {
   const alignment = input.alignment ?? DEFAULT_ALIGNMENT;
   assertPositiveInteger('minSplitSize', input.minSplitSize);
   assertPositiveInteger('alignment', alignment);
-  const candidates: Candidate[] = unassignedIntervals(input.size, input.done, input.active).map((iv) => ({
+  const unassigned = unassignedIntervals(input.size, input.done, input.active);
+  const first = unassigned[0];
+  if (input.segmentSize !== undefined && first) {
+    assertPositiveInteger('segmentSize', input.segmentSize);
+    const end = Math.min(first.end, first.start + input.segmentSize);
+    return { kind: 'take', start: first.start, end, gain: end - first.start };
+  }
+  const candidates: Candidate[] = unassigned.map((iv) => ({
     start: iv.start,
     end: iv.end,
     id: undefined,
@@ -103,6 +116,16 @@ export function chooseWork(input: ChooseWorkInput): Work | null {
     if (at !== undefined) return { kind: 'split', id: candidate.id, at, end: candidate.end, gain: candidate.end - at };
   }
   return null;
+}
+
+/**
+ * The segment size for a file: about eight segments per connection, so the tail is short, but never below
+ * minSplitSize (requests stay large) nor above 32 MiB (the hashed prefix never lags far behind).
+ */
+export function segmentSizeFor(size: number, connections: number, minSplitSize: number): number {
+  const target = Math.ceil(size / (connections * 8));
+  const aligned = Math.ceil(target / DEFAULT_ALIGNMENT) * DEFAULT_ALIGNMENT;
+  return Math.max(minSplitSize, Math.min(aligned, 32 * 1024 * 1024));
 }
 
 /** Bytes a new connection would get from this file (0 = nothing): the scheduler gives a free slot to the file that gains most. */

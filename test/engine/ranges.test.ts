@@ -132,3 +132,37 @@ test('split points stay inside the span with both halves >= minSplitSize', () =>
   assert.throws(() => chooseWork({ size: 10, done: [], active: [], minSplitSize: 0 }), RangeError);
   assert.throws(() => chooseWork({ size: 10, done: [], active: [], minSplitSize: 1, alignment: 0 }), RangeError);
 });
+
+test('with a segment size, unassigned bytes go out in file order, one segment at a time, before any split', () => {
+  const seg = { minSplitSize: M, segmentSize: 4 * M };
+  const cases: Array<[string, ChooseWorkInput, Work | null]> = [
+    ['fresh file: the first segment', { ...seg, size: 100 * M, done: [], active: [] }, { kind: 'take', start: 0, end: 4 * M, gain: 4 * M }],
+    [
+      'next segment after the active one, even though a later hole is larger',
+      { ...seg, size: 100 * M, done: [{ start: 50 * M, end: 60 * M }], active: [{ id: 1, position: M, end: 4 * M }] },
+      { kind: 'take', start: 4 * M, end: 8 * M, gain: 4 * M },
+    ],
+    ['a short last hole is taken as it is', { ...seg, size: 10 * M, done: [{ start: 0, end: 9 * M }], active: [] }, { kind: 'take', start: 9 * M, end: 10 * M, gain: M }],
+    [
+      'nothing unassigned: split the largest active span',
+      { ...seg, size: 8 * M, done: [], active: [{ id: 1, position: 0, end: 4 * M }, { id: 2, position: 5 * M, end: 8 * M }] },
+      { kind: 'split', id: 1, at: 2 * M, end: 4 * M, gain: 2 * M },
+    ],
+  ];
+  for (const [name, input, expected] of cases) assert.deepEqual(chooseWork(input), expected, name);
+});
+
+test('segment sizes: about eight per connection, within minSplitSize and 32 MiB', () => {
+  const cases: Array<[number, number, number, number]> = [
+    // size, connections, minSplitSize, expected
+    [1024 * M, 16, 4 * M, 8 * M],
+    [256 * M, 16, 4 * M, 4 * M],
+    [100 * K, 4, 4 * M, 4 * M],
+    [64 * 1024 * M, 8, 4 * M, 32 * M],
+    [1024 * M, 16, 64 * K, 8 * M],
+    [10 * M, 16, 64 * K, 128 * K],
+  ];
+  for (const [size, connections, min, expected] of cases) {
+    assert.equal(segmentSizeFor(size, connections, min), expected, JSON.stringify([size, connections, min]));
+  }
+});
