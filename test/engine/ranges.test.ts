@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   chooseWork,
   largestSplittable,
+  segmentSizeFor,
   splitPoint,
   unassignedIntervals,
   type ActiveRange,
@@ -139,7 +140,7 @@ test('with a segment size, unassigned bytes go out in file order, one segment at
     ['fresh file: the first segment', { ...seg, size: 100 * M, done: [], active: [] }, { kind: 'take', start: 0, end: 4 * M, gain: 4 * M }],
     [
       'next segment after the active one, even though a later hole is larger',
-      { ...seg, size: 100 * M, done: [{ start: 50 * M, end: 60 * M }], active: [{ id: 1, position: M, end: 4 * M }] },
+      { ...seg, size: 100 * M, done: [{ start: 50 * M, end: 60 * M }], active: [{ id: 1, position: 0, end: 4 * M }] },
       { kind: 'take', start: 4 * M, end: 8 * M, gain: 4 * M },
     ],
     ['a short last hole is taken as it is', { ...seg, size: 10 * M, done: [{ start: 0, end: 9 * M }], active: [] }, { kind: 'take', start: 9 * M, end: 10 * M, gain: M }],
