@@ -146,7 +146,7 @@ test('with a segment size, unassigned bytes go out in file order, one segment at
     ['a short last hole is taken as it is', { ...seg, size: 10 * M, done: [{ start: 0, end: 9 * M }], active: [] }, { kind: 'take', start: 9 * M, end: 10 * M, gain: M }],
     [
       'nothing unassigned: split the largest active span',
-      { ...seg, size: 8 * M, done: [], active: [{ id: 1, position: 0, end: 4 * M }, { id: 2, position: 5 * M, end: 8 * M }] },
+      { ...seg, size: 8 * M, active: [{ id: 1, position: 0, end: 4 * M }, { id: 2, position: 4 * M, end: 7 * M }], done: [{ start: 7 * M, end: 8 * M }] },
       { kind: 'split', id: 1, at: 2 * M, end: 4 * M, gain: 2 * M },
     ],
   ];
