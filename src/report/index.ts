@@ -1,0 +1,86 @@
+/**
+ * The reporter contract and the factory the CLI uses. Reporters only ever see engine events and the final
+ * summary; each kind is loaded on demand so `--reporter json` never loads listr2 or the tty code.
+ */
+import type { EngineEmitter, EngineEventName, EngineEvents, RunSummary } from '../engine/events.js';
+
+export interface Reporter {
+  /** Subscribe to the engine's events. Call once, before the run starts. */
+  attach(events: EngineEmitter): void;
+  /** Unsubscribe, stop drawing and print the summary. Safe to call without attach and more than once. */
+  end(summary: RunSummary): Promise<void>;
+}
+
+export interface ReporterOptions {
+  /** Where results go: plain lines, JSON lines. Normally stdout. */
+  out: NodeJS.WritableStream;
+  /** Where the live tty display and its summary go. Normally stderr. */
+  err: NodeJS.WritableStream;
+  /** Only failures and the final summary. */
+  quiet: boolean;
+  /** plain: also range events, queueing and checksum lines. */
+  verbose: boolean;
+  /** plain: prefix every line with an ISO time (logs from cron and CI). */
+  timestamps: boolean;
+  /** Clock for throttling and timestamps; tests inject one. Defaults to Date.now. */
+  now?: () => number;
+}
+
+export type ReporterKind = 'tty' | 'plain' | 'json';
+
+export async function createReporter(kind: ReporterKind, options: ReporterOptions): Promise<Reporter> {
+  switch (kind) {
+    case 'json': {
+      const { JsonReporter } = await import('./json.js');
+      return new JsonReporter(options);
+    }
+    case 'plain': {
+      const { PlainReporter } = await import('./plain.js');
+      return new PlainReporter(options);
+    }
+    case 'tty': {
+      // Nothing live to draw when quiet: failures and the summary as plain lines on the tty's stream.
+      if (options.quiet) {
+        const { PlainReporter } = await import('./plain.js');
+        return new PlainReporter({ ...options, out: options.err, timestamps: false });
+      }
+      const { createTtyReporter } = await import('./tty.js');
+      return createTtyReporter(options);
+    }
+  }
+}
+
+/**
+ * The live display needs a terminal on the stream it draws to; anything else (cron, CI, pipes) gets lines.
+ * A pseudo-terminal that reports a 0×0 size (`script` without a terminal, some CI runners) cannot hold a
+ * redrawn display either: the renderer would cut every line away.
+ */
+export function defaultReporterKind(err: { isTTY?: boolean; columns?: number; rows?: number }): ReporterKind {
+  return err.isTTY === true && (err.columns ?? 80) > 0 && (err.rows ?? 24) > 0 ? 'tty' : 'plain';
+}
+
+export type EngineHandlers = { [K in EngineEventName]?: (event: EngineEvents[K]) => void };
+
+/**
+ * Subscribe typed handlers; returns the unsubscribe function. A handler that throws is contained here:
+ * the engine emits synchronously, so a reporter bug must not abort a download.
+ */
+export function subscribe(events: EngineEmitter, handlers: EngineHandlers): () => void {
+  const offs: Array<() => void> = [];
+  for (const name of Object.keys(handlers) as EngineEventName[]) {
+    const handler = handlers[name] as ((event: unknown) => void) | undefined;
+    if (handler === undefined) continue;
+    const safe = (event: unknown): void => {
+      try {
+        handler(event);
+      } catch {
+        // Deliberately swallowed: see above.
+      }
+    };
+    events.on(name, safe);
+    offs.push(() => events.off(name, safe));
+  }
+  return () => {
+    for (const off of offs) off();
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * NDJSON for machines (`--reporter json`): one object per line on `out`, `{"event": name, ...fields, "time"}`,
+ * ending with `{"event":"summary", ...RunSummary}`. Progress is thinned to one line per second per file
+ * (and overall) so a long run does not produce megabytes of progress. `undefined` fields are written as
+ * `null` so every line of a kind has the same keys.
+ */
+import type { EngineEmitter, EngineEventName, EngineEvents, RunSummary } from '../engine/events.js';
+import type { Reporter, ReporterOptions } from './index.js';
+
+/** Minimum gap between two progress lines for the same file, and between two overall progress lines. */
+export const JSON_PROGRESS_INTERVAL_MS = 1000;
+
+/** Events a file's last progress line is forgotten on, so the throttle map stays as small as the files in flight. */
+const FILE_ENDS: ReadonlySet<EngineEventName> = new Set(['file:done', 'file:failed', 'file:interrupted']);
+
+/** What quiet keeps: failures (the summary line is always written). */
+const QUIET_EVENTS: ReadonlySet<EngineEventName> = new Set(['file:failed', 'file:interrupted']);
+
+export class JsonReporter implements Reporter {
+  readonly #options: ReporterOptions;
+  readonly #now: () => number;
+  readonly #lastFileProgress = new Map<number, number>();
+  #lastRunProgress = Number.NEGATIVE_INFINITY;
+  #detach: (() => void) | undefined;
+  #ended = false;
+
+  constructor(options: ReporterOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  attach(events: EngineEmitter): void {
+    this.#detach?.();
+    this.#detach = events.onAny((name, event) => {
+      try {
+        this.#handle(name, event as EngineEvents[EngineEventName]);
+      } catch {
+        // A reporter bug must not abort a download: the engine emits synchronously.
+      }
+    });
+  }
+
+  async end(summary: RunSummary): Promise<void> {
+    this.#detach?.();
+    this.#detach = undefined;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#write('summary', summary, this.#now());
+  }
+
+  #handle(name: EngineEventName, event: EngineEvents[EngineEventName]): void {
+    // The summary line carries the same RunSummary; writing both would double the file list.
+    if (name === 'run:done') return;
+    if (this.#options.quiet && !QUIET_EVENTS.has(name)) return;
+    const now = this.#now();
+    if (name === 'run:progress') {
+      if (now - this.#lastRunProgress < JSON_PROGRESS_INTERVAL_MS) return;
+      this.#lastRunProgress = now;
+    } else if (name === 'file:progress' && 'index' in event) {
+      const last = this.#lastFileProgress.get(event.index);
+      if (last !== undefined && now - last < JSON_PROGRESS_INTERVAL_MS) return;
+      this.#lastFileProgress.set(event.index, now);
+    } else if (FILE_ENDS.has(name) && 'index' in event) {
+      this.#lastFileProgress.delete(event.index);
+    }
+    this.#write(name, event, now);
+  }
+
+  #write(name: string, fields: object, now: number): void {
+    const line = JSON.stringify({ event: name, ...fields, time: new Date(now).toISOString() }, nullForUndefined);
+    this.#options.out.write(`${line}\n`);
+  }
+}
+
+function nullForUndefined(_key: string, value: unknown): unknown {
+  return value === undefined ? null : value;
+}

@@ -1,0 +1,50 @@
+/**
+ * The end-of-run summary shared by the tty and plain reporters: one totals line, then one line per file that
+ * needs the user's attention (failed or interrupted), then what to do about interrupted files.
+ */
+import type { FileResult, RunSummary } from '../engine/events.js';
+import { formatBytes, formatDuration, formatSpeed } from './format.js';
+
+export interface SummaryOptions {
+  /** List at most this many failed (and, separately, interrupted) files; the rest are counted. */
+  limit?: number;
+}
+
+export const RESUME_HINT = 'interrupted — run the same command again to resume';
+
+export function formatSummary(summary: RunSummary, options: SummaryOptions = {}): string {
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const lines = [totalsLine(summary)];
+  if (summary.stopped !== undefined) lines.push(`stopped by ${summary.stopped}`);
+
+  const failed = summary.files.filter((file) => file.outcome === 'failed');
+  lines.push(...listed(failed, limit, failedLine, 'failed'));
+
+  const interrupted = summary.files.filter((file) => file.outcome === 'interrupted');
+  lines.push(...listed(interrupted, limit, (file) => `interrupted ${file.path}${partial(file)}`, 'interrupted'));
+  if (interrupted.length > 0 || summary.interrupted > 0) lines.push(RESUME_HINT);
+  return lines.join('\n');
+}
+
+function totalsLine(summary: RunSummary): string {
+  const counts = [`${summary.done} done`, `${summary.skipped} skipped`, `${summary.failed} failed`];
+  if (summary.interrupted > 0) counts.push(`${summary.interrupted} interrupted`);
+  const bytes = formatBytes(summary.transferred);
+  return `${counts.join(', ')}, ${bytes} in ${formatDuration(summary.elapsedMs)} (${formatSpeed(summary.speed)})`;
+}
+
+function failedLine(file: FileResult): string {
+  const reason = file.error === undefined ? 'failed' : file.error.message;
+  return `FAILED ${file.path}: ${reason}`;
+}
+
+function partial(file: FileResult): string {
+  return file.transferred > 0 ? ` (${formatBytes(file.transferred)} fetched this run)` : '';
+}
+
+function listed(files: FileResult[], limit: number, line: (file: FileResult) => string, noun: string): string[] {
+  const shown = files.slice(0, Math.max(0, limit)).map(line);
+  const hidden = files.length - shown.length;
+  if (hidden > 0) shown.push(`… and ${hidden} more ${noun}`);
+  return shown;
+}

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EngineEmitter } from '../../src/engine/events.js';
+import { createReporter, type ReporterOptions } from '../../src/report/index.js';
+import { capture, FAILED, FILES, feedSyntheticRun } from './synthetic-run.js';
+
+const ref = (index: number) => ({ index, path: `f${index}.bin`, url: `http://127.0.0.1/${index}` });
+
+async function json(extra: Partial<ReporterOptions> = {}) {
+  const clock = { t: Date.UTC(2025, 0, 1) };
+  const out = capture();
+  const err = capture();
+  const reporter = await createReporter('json', {
+    out: out.stream, err: err.stream, quiet: false, verbose: false, timestamps: false, now: () => clock.t, ...extra,
+  });
+  const events = new EngineEmitter();
+  reporter.attach(events);
+  const parsed = () => out.lines().map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { clock, out, err, reporter, events, parsed };
+}
+
+test('json writes one parseable object per event with its fields and an ISO time', async () => {
+  const { events, parsed, err } = await json();
+  events.emit('file:start', { ...ref(0), size: undefined, resumedBytes: 0, ranges: false });
+  events.emit('file:done', { ...ref(0), outcome: 'downloaded', size: 10, transferred: 10, elapsedMs: 5, sha256: 'ab' });
+  const error = { code: 'E_HTTP_STATUS', kind: 'protocol', message: 'HTTP 404 "quoted"\n\x1b[31m' };
+  events.emit('file:failed', { ...ref(1), error, transferred: 0, elapsedMs: 1, stoppedAt: 'probe' });
+  assert.deepEqual(parsed(), [
+    { event: 'file:start', ...ref(0), size: null, resumedBytes: 0, ranges: false, time: '2025-01-01T00:00:00.000Z' },
+    { event: 'file:done', ...ref(0), outcome: 'downloaded', size: 10, transferred: 10, elapsedMs: 5, sha256: 'ab', time: '2025-01-01T00:00:00.000Z' },
+    { event: 'file:failed', ...ref(1), error, transferred: 0, elapsedMs: 1, stoppedAt: 'probe', time: '2025-01-01T00:00:00.000Z' },
+  ]);
+  assert.equal(err.text(), '');
+});
+
+test('json thins file progress to one line per second per file, and run progress to one per second', async () => {
+  const { clock, events, parsed } = await json();
+  const start = clock.t;
+  for (let ms = 0; ms <= 2500; ms += 250) {
+    clock.t = start + ms;
+    for (const index of [0, 1]) {
+      events.emit('file:progress', { ...ref(index), transferred: ms, total: 5000, speed: 1, connections: [] });
+    }
+    events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 2, transferred: ms, totalBytes: 10_000, speed: 1, active: 2 });
+  }
+  const lines = parsed();
+  const fileLines = (index: number) => lines.filter((l) => l.event === 'file:progress' && l.index === index).map((l) => l.transferred);
+  assert.deepEqual(fileLines(0), [0, 1000, 2000]);
+  assert.deepEqual(fileLines(1), [0, 1000, 2000]);
+  assert.deepEqual(lines.filter((l) => l.event === 'run:progress').map((l) => l.transferred), [0, 1000, 2000]);
+});
+
+test('json forgets a finished file so its next progress is not throttled away', async () => {
+  const { events, parsed } = await json();
+  events.emit('file:progress', { ...ref(0), transferred: 1, total: 2, speed: 1, connections: [] });
+  events.emit('file:interrupted', { ...ref(0), transferred: 1, completedBytes: 1, size: 2 });
+  events.emit('file:progress', { ...ref(0), transferred: 2, total: 2, speed: 1, connections: [] });
+  assert.deepEqual(parsed().map((l) => l.event), ['file:progress', 'file:interrupted', 'file:progress']);
+});
+
+test('json of a whole run: every line parses, the summary comes last, run:done is not duplicated', async () => {
+  const { reporter, events, parsed, out } = await json();
+  const summary = await feedSyntheticRun(events, 0);
+  await reporter.end(summary);
+  await reporter.end(summary);
+  const lines = parsed();
+  assert.equal(lines.filter((l) => l.event === 'file:start').length, FILES);
+  assert.equal(lines.filter((l) => l.event === 'file:failed').length, FAILED.size);
+  assert.equal(lines.filter((l) => l.event === 'run:done').length, 0);
+  const last = lines.at(-1);
+  assert.equal(last?.event, 'summary');
+  assert.equal(last?.failed, FAILED.size);
+  assert.equal((last?.files as unknown[]).length, FILES);
+  assert.equal(lines.filter((l) => l.event === 'summary').length, 1, 'end twice writes one summary');
+  assert.ok(out.chunks.every((chunk) => chunk.endsWith('\n') && chunk.indexOf('\n') === chunk.length - 1));
+});
+
+test('json under quiet keeps failures and the summary only', async () => {
+  const { reporter, events, parsed } = await json({ quiet: true });
+  const summary = await feedSyntheticRun(events, 0);
+  await reporter.end(summary);
+  const kinds = new Set(parsed().map((l) => l.event));
+  assert.deepEqual([...kinds].sort(), ['file:failed', 'summary']);
+});
+
+test('json never throws on odd events', async () => {
+  const { events, parsed } = await json();
+  assert.doesNotThrow(() => {
+    events.emit('file:progress', { index: 5 } as never);
+    events.emit('range:retry', { ...ref(4), connection: 1, start: 0, end: 1, attempt: 1, delayMs: 0, reason: 'x' });
+  });
+  assert.equal(parsed().length, 2);
+});

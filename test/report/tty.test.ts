@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { EngineEmitter, type RunSummary } from '../../src/engine/events.js';
+import { createReporter, defaultReporterKind } from '../../src/report/index.js';
+import { MAX_LINES } from '../../src/report/tty-view.js';
+import { capture, FILES, feedSyntheticRun, reasonOf } from './synthetic-run.js';
+
+const ERASE = /(?:\x1b\[2K\x1b\[1A)*\x1b\[2K\x1b\[G/;
+const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+
+/** The frames the renderer drew: what follows each "erase previous frame" sequence, up to the cursor restore. */
+function frames(raw: string): string[][] {
+  return raw
+    .split(ERASE)
+    .slice(1)
+    .map((frame) => stripAnsi(frame.split('\x1b[?25h')[0] ?? '').split(/\r?\n/).filter((line) => line.trim() !== ''));
+}
+
+function distinctFilePaths(lines: string[]): Set<string> {
+  return new Set(lines.flatMap((line) => line.match(/data\/file-\d{4}\.bin/g) ?? []));
+}
+
+function assertDisplay(raw: string): void {
+  const all = frames(raw);
+  assert.ok(all.length >= 2, `expected several frames, got ${all.length}`);
+  const tallest = Math.max(...all.map((frame) => frame.length));
+  assert.ok(tallest <= MAX_LINES, `a frame had ${tallest} lines`);
+  const text = stripAnsi(raw);
+  assert.match(text, /Downloading \d+\/200 files · [\d.]+ MiB of 200\.0 MiB · [\d.]+ MiB\/s · ETA/);
+  assert.match(text, /› \d+ done, 5 skipped · and 2 more failed/);
+  assert.match(text, /and 4 more in flight/);
+  assert.match(text, /#2 bytes [\d.]+–[\d.]+ KiB {2}\d+% {2}[\d.]+ KiB\/s/);
+  assert.ok(text.includes(`✖ data/file-0010.bin: ${reasonOf(10)}`));
+  const paths = distinctFilePaths(all.flat());
+  assert.ok(paths.size < FILES / 3, `${paths.size} distinct files drawn for a ${FILES}-file job`);
+}
+
+test('tty draws a bounded, collapsing task list on err and prints the summary after it', async () => {
+  const err = capture({ columns: 120, rows: 40 });
+  const out = capture();
+  const reporter = await createReporter('tty', { out: out.stream, err: err.stream, quiet: false, verbose: false, timestamps: false });
+  const events = new EngineEmitter();
+  reporter.attach(events);
+  const summary = await feedSyntheticRun(events, 10);
+  await reporter.end(summary);
+  await reporter.end(summary);
+
+  assertDisplay(err.text());
+  const tail = stripAnsi(err.text().slice(err.text().lastIndexOf('\x1b[?25h')));
+  assert.match(tail, /^188 done, 5 skipped, 7 failed, /);
+  assert.equal(tail.match(/^FAILED /gm)?.length, 7);
+  assert.equal(out.text(), '', 'nothing on out');
+  assert.equal(events.listenerCount('file:start'), 0, 'detached at end');
+});
+
+test('tty end() without attach just prints the summary; quiet prints failures and summary as lines', async () => {
+  const summary: RunSummary = {
+    files: [], done: 2, skipped: 0, failed: 0, interrupted: 0, transferred: 2048, elapsedMs: 10, speed: 1024, stopped: undefined,
+  };
+  const err = capture({ columns: 80, rows: 24 });
+  const reporter = await createReporter('tty', { out: capture().stream, err: err.stream, quiet: false, verbose: false, timestamps: false });
+  await reporter.end(summary);
+  assert.equal(err.text(), '2 done, 0 skipped, 0 failed, 2.0 KiB in 10ms (1.0 KiB/s)\n');
+
+  const quietErr = capture({ columns: 80, rows: 24 });
+  const quiet = await createReporter('tty', { out: capture().stream, err: quietErr.stream, quiet: true, verbose: false, timestamps: true });
+  const events = new EngineEmitter();
+  quiet.attach(events);
+  const full = await feedSyntheticRun(events, 0);
+  await quiet.end(full);
+  const lines = quietErr.lines();
+  assert.equal(lines.length, 7 + 1 + 7, 'failures as they happen, then the summary with its failure list');
+  assert.ok(!quietErr.text().includes('\x1b'));
+});
+
+test('defaultReporterKind wants a terminal with a size', () => {
+  const cases: Array<[{ isTTY?: boolean; columns?: number; rows?: number }, string]> = [
+    [{ isTTY: true, columns: 120, rows: 40 }, 'tty'],
+    [{ isTTY: true }, 'tty'],
+    [{ isTTY: true, columns: 0, rows: 0 }, 'plain'],
+    [{ isTTY: false, columns: 120, rows: 40 }, 'plain'],
+    [{}, 'plain'],
+  ];
+  for (const [stream, kind] of cases) assert.equal(defaultReporterKind(stream), kind, JSON.stringify(stream));
+});
+
+const hasScript = (() => {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+test('tty smoke test under a real pseudo-terminal (util-linux script)', { skip: !hasScript && 'no `script` binary' }, async () => {
+  const program = fileURLToPath(new URL('./synthetic-run.js', import.meta.url));
+  // `script` without a controlling terminal gives a 0×0 pty; give it a size as a real terminal would.
+  const command = `stty cols 120 rows 40; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(program)} --run`;
+  const { stdout } = await promisify(execFile)('script', ['-qfec', command, '/dev/null'], {
+    timeout: 20_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  assertDisplay(stdout);
+  assert.match(stripAnsi(stdout), /188 done, 5 skipped, 7 failed, .*\r?\nFAILED data\/file-0010\.bin: /);
+});
