@@ -1,0 +1,80 @@
+/**
+ * What to do with a file before any request: `ifExists` against what is on disk. Nothing the user already had is
+ * touched unless they asked (`overwrite`); a .part is trusted only with a readable control file that matches.
+ */
+import { lstat, unlink } from 'node:fs/promises';
+import { ChecksumMismatchError, LocalIOError, toLocalIOError } from '../errors.js';
+import type { ResolvedFile } from '../job/resolved.js';
+import { PartFile } from '../storage/part-file.js';
+import { controlPathOf, readResumeState, removeResumeState, type ResumeState } from '../storage/resume-state.js';
+import { hashFile } from '../verify/checksum.js';
+
+export type Preparation =
+  | { action: 'skip'; reason: string; size: number; sha256: string | undefined }
+  | { action: 'fresh'; note: string | undefined }
+  | { action: 'resume'; state: ResumeState };
+
+export async function prepareFile(file: ResolvedFile): Promise<Preparation> {
+  const existing = await statNoFollow(file.path);
+  if (existing && existing !== 'file') {
+    throw new LocalIOError(`${file.path} exists and is ${existing === 'link' ? 'a symbolic link' : 'not a regular file'}`, { path: file.path, url: file.displayUrl });
+  }
+  if (existing === 'file' && file.ifExists !== 'overwrite') {
+    if (file.ifExists === 'fail') {
+      throw new LocalIOError(`${file.path} already exists (ifExists: fail)`, { path: file.path, url: file.displayUrl });
+    }
+    return await keepExisting(file);
+  }
+  const partPath = PartFile.partPathOf(file.path);
+  const controlPath = controlPathOf(file.path);
+  const part = await statNoFollow(partPath);
+  if (part === 'link' || part === 'other') {
+    throw new LocalIOError(`${partPath} is ${part === 'link' ? 'a symbolic link' : 'not a regular file'}; remove it`, { path: partPath, url: file.displayUrl });
+  }
+  if (file.ifExists !== 'overwrite' && part === 'file') {
+    const read = await readResumeState(controlPath);
+    if (read.status === 'ok' && read.state.url === file.displayUrl) return { action: 'resume', state: read.state };
+    const why = read.status === 'ok' ? 'its URL changed' : read.status === 'missing' ? 'no control file' : `control file unreadable: ${read.reason}`;
+    await discard(partPath, controlPath);
+    return { action: 'fresh', note: `discarded an untrusted ${partPath} (${why})` };
+  }
+  if (part === 'file') await discard(partPath, controlPath);
+  else await removeResumeState(controlPath);
+  return { action: 'fresh', note: undefined };
+}
+
+/** A complete file is already there: verify it when a checksum is given, never replace it silently. */
+async function keepExisting(file: ResolvedFile): Promise<Preparation> {
+  const stats = await lstat(file.path);
+  if (!file.checksum) return { action: 'skip', reason: 'already present', size: stats.size, sha256: undefined };
+  const wanted = file.checksum.algorithm;
+  const algorithms = wanted === 'sha256' ? ['sha256' as const] : [wanted, 'sha256' as const];
+  const digests = await hashFile(file.path, algorithms);
+  const actual = digests[wanted] ?? '';
+  if (actual !== file.checksum.hex) {
+    const error = new ChecksumMismatchError(wanted, file.checksum.hex, actual, { url: file.displayUrl, path: file.path, source: 'existing file checksum' });
+    error.message += ` (${file.relPath} is left as it is; set ifExists: overwrite to replace it)`;
+    throw error;
+  }
+  return { action: 'skip', reason: 'already present, checksum verified', size: stats.size, sha256: digests.sha256 };
+}
+
+async function discard(partPath: string, controlPath: string): Promise<void> {
+  try {
+    await unlink(partPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw toLocalIOError(error, partPath, 'remove');
+  }
+  await removeResumeState(controlPath);
+}
+
+async function statNoFollow(path: string): Promise<'file' | 'link' | 'other' | undefined> {
+  try {
+    const stats = await lstat(path);
+    if (stats.isSymbolicLink()) return 'link';
+    return stats.isFile() ? 'file' : 'other';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw toLocalIOError(error, path, 'inspect');
+  }
+}

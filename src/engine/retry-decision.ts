@@ -1,0 +1,43 @@
+/**
+ * Turns a failed attempt into "retry after N ms" or "give up with this error": the pure backoff and status
+ * policies live in retry.ts; this maps real error objects (undici, node, pdl) onto them.
+ */
+import { HttpStatusError, NetworkError, PdlError, StallError } from '../errors.js';
+import { maskSecrets } from '../job/resolved.js';
+import { ShortBodyError, RetryableStatusError } from './fetch-range.js';
+import { chooseRetryDelay, classifyNetworkError, parseRetryAfter } from './retry.js';
+
+export type RetryDecision = { retry: true; delayMs: number; reason: string } | { retry: false; error: PdlError };
+
+/** `attempt` is the retry about to be made (1 = first retry); `retries` the allowed number. */
+export function classifyRetry(error: unknown, attempt: number, retries: number, url: string, secrets: readonly string[]): RetryDecision {
+  const retryable = isRetryable(error);
+  const reason = describe(error, secrets);
+  if (!retryable || attempt > retries) {
+    return { retry: false, error: finalError(error, reason, url, attempt > retries && retryable ? retries : undefined) };
+  }
+  const retryAfter = error instanceof RetryableStatusError ? parseRetryAfter(error.retryAfter, Date.now()) : undefined;
+  return { retry: true, delayMs: chooseRetryDelay(attempt, retryAfter), reason };
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof RetryableStatusError || error instanceof ShortBodyError || error instanceof StallError) return true;
+  if (error instanceof PdlError) return false;
+  return classifyNetworkError(error) === 'retry';
+}
+
+function finalError(error: unknown, reason: string, url: string, exhausted: number | undefined): PdlError {
+  const suffix = exhausted !== undefined ? ` (after ${exhausted} ${exhausted === 1 ? 'retry' : 'retries'})` : '';
+  if (error instanceof PdlError) {
+    if (suffix) error.message += suffix;
+    return error;
+  }
+  return new NetworkError(`${reason}${suffix}`, { url, cause: error });
+}
+
+function describe(error: unknown, secrets: readonly string[]): string {
+  if (error instanceof HttpStatusError || error instanceof PdlError) return maskSecrets(error.message, secrets);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return maskSecrets(typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message, secrets);
+}

@@ -1,0 +1,227 @@
+/**
+ * Runs a whole job: one scheduler hands connection slots to files first and to byte ranges of files in flight
+ * second, within limits.connections and limits.perHost; a failed file gives its slots back; a stop saves every
+ * file in flight for a rerun. Returns a summary; emits events for reporters.
+ */
+import type { Dispatcher } from 'undici';
+import { createDispatcher } from '../http/agent.js';
+import type { ResolvedJob } from '../job/resolved.js';
+import { EngineEmitter, type FileResult, type RunSummary } from './events.js';
+import { FileTask, type FileTaskContext } from './file-task.js';
+import { nextAction, startOrder } from './scheduler.js';
+import { TokenBucket } from './token-bucket.js';
+
+export interface RunOptions {
+  /** undici dispatcher to use; by default pdl makes one sized from the job's limits and closes it after. */
+  dispatcher?: Dispatcher;
+  /** Abort to stop the run cleanly: connections stop, progress is saved, files report 'interrupted'. */
+  signal?: AbortSignal;
+  /** Where events go; make one and subscribe reporters before calling. */
+  events?: EngineEmitter;
+  /** Stop the whole run at the first failed file. */
+  failFast?: boolean;
+}
+
+const TICK_MS = 100;
+const PROGRESS_EVERY_TICKS = 5;
+
+export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promise<RunSummary> {
+  const events = options.events ?? new EngineEmitter();
+  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.perHost });
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(options.signal?.reason);
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const bucket = job.limits.rate > 0 ? new TokenBucket({ rate: job.limits.rate }) : undefined;
+  const startedAt = Date.now();
+  const perHost = new Map<string, number>();
+  let total = 0;
+  let pumpQueued = false;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+
+  const ctx: FileTaskContext = {
+    dispatcher,
+    events,
+    root: job.dir,
+    rateLimit: bucket ? (bytes, signal) => bucket.take(bytes, signal) : undefined,
+    runSignal: stop.signal,
+    released(task) {
+      total--;
+      perHost.set(task.host, (perHost.get(task.host) ?? 1) - 1);
+      schedulePump();
+    },
+    wake: () => schedulePump(),
+  };
+
+  const tasks = startOrder(job.files).map((file) => new FileTask(file, ctx));
+  const byKey = new Map(tasks.map((task) => [task.file.index, task]));
+  const queued = new HostQueues(tasks);
+  const inFlight: FileTask[] = [];
+  const results = new Map<number, FileResult>();
+
+  const reserve = (task: FileTask) => {
+    total++;
+    perHost.set(task.host, (perHost.get(task.host) ?? 0) + 1);
+  };
+
+  function pump(): void {
+    pumpQueued = false;
+    if (stop.signal.aborted) return checkEnd();
+    for (;;) {
+      const action = nextAction({
+        limits: job.limits,
+        total,
+        perHost,
+        queued: queued.heads().map((t) => ({ key: t.file.index, host: t.host })),
+        inFlight: inFlight.map((t) => ({ key: t.file.index, host: t.host, active: t.active, max: t.file.connections, gain: t.demand() })),
+      });
+      if (!action) break;
+      const task = byKey.get(action.key)!;
+      reserve(task);
+      if (action.kind === 'start') {
+        queued.remove(task);
+        inFlight.push(task);
+        void task.result.then((result) => settle(task, result));
+        task.begin();
+      } else {
+        task.connect();
+      }
+    }
+    checkEnd();
+  }
+
+  function schedulePump(): void {
+    if (pumpQueued) return;
+    pumpQueued = true;
+    queueMicrotask(pump);
+  }
+
+  function settle(task: FileTask, result: FileResult): void {
+    inFlight.splice(inFlight.indexOf(task), 1);
+    results.set(task.file.index, result);
+    if (result.outcome === 'failed' && options.failFast) stop.abort('fail-fast');
+    schedulePump();
+  }
+
+  function checkEnd(): void {
+    if (inFlight.length === 0 && (queued.size === 0 || stop.signal.aborted)) finish();
+  }
+
+  events.emit('run:start', { files: tasks.length, totalBytes: undefined, startedAt });
+  for (const task of tasks) events.emit('file:queued', { ...task.ref, priority: task.file.priority });
+
+  let ticks = 0;
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    for (const task of inFlight) task.watchdog(now);
+    if (++ticks % PROGRESS_EVERY_TICKS === 0) emitProgress(now);
+  }, TICK_MS);
+
+  function emitProgress(now: number): void {
+    let speed = 0;
+    for (const task of inFlight) {
+      const fileSpeed = task.meter.sample(now);
+      speed += fileSpeed;
+      events.emit('file:progress', {
+        ...task.ref,
+        transferred: task.completedBytes,
+        total: task.size,
+        speed: fileSpeed,
+        connections: task.connections(),
+      });
+    }
+    const done = [...results.values()];
+    events.emit('run:progress', {
+      filesDone: done.filter((r) => r.outcome !== 'failed').length,
+      filesFailed: done.filter((r) => r.outcome === 'failed').length,
+      filesTotal: tasks.length,
+      transferred: transferredSoFar(),
+      totalBytes: undefined,
+      speed,
+      active: inFlight.length,
+    });
+  }
+
+  function transferredSoFar(): number {
+    let sum = 0;
+    for (const task of tasks) sum += task.transferred;
+    return sum;
+  }
+
+  schedulePump();
+  try {
+    await finished;
+  } finally {
+    clearInterval(ticker);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
+  }
+
+  for (const task of queued.all()) {
+    results.set(task.file.index, { ...task.ref, outcome: 'interrupted', size: undefined, transferred: 0, elapsedMs: 0, sha256: undefined, error: undefined });
+  }
+  const files = [...results.values()].sort((a, b) => a.index - b.index);
+  const elapsedMs = Date.now() - startedAt;
+  const transferred = transferredSoFar();
+  const summary: RunSummary = {
+    files,
+    done: files.filter((f) => f.outcome === 'downloaded' || f.outcome === 'resumed').length,
+    skipped: files.filter((f) => f.outcome === 'skipped').length,
+    failed: files.filter((f) => f.outcome === 'failed').length,
+    interrupted: files.filter((f) => f.outcome === 'interrupted').length,
+    transferred,
+    elapsedMs,
+    speed: elapsedMs > 0 ? (transferred * 1000) / elapsedMs : 0,
+    stopped: stop.signal.aborted ? stopReason(stop.signal.reason) : undefined,
+  };
+  events.emit('run:done', summary);
+  return summary;
+}
+
+/**
+ * Files not started yet, one queue per host. Only the head of each host's queue can be the next to start (a later
+ * file of a host at its cap is not startable either), so the scheduler looks at a handful of heads, not 10,000 files.
+ */
+class HostQueues {
+  #queues = new Map<string, { tasks: FileTask[]; head: number }>();
+  #order: Map<FileTask, number>;
+  size: number;
+
+  constructor(tasks: FileTask[]) {
+    this.#order = new Map(tasks.map((task, position) => [task, position]));
+    this.size = tasks.length;
+    for (const task of tasks) {
+      const queue = this.#queues.get(task.host) ?? { tasks: [], head: 0 };
+      queue.tasks.push(task);
+      this.#queues.set(task.host, queue);
+    }
+  }
+
+  /** The first waiting file of each host, in start order. */
+  heads(): FileTask[] {
+    const heads: FileTask[] = [];
+    for (const queue of this.#queues.values()) {
+      const task = queue.tasks[queue.head];
+      if (task) heads.push(task);
+    }
+    return heads.sort((a, b) => this.#order.get(a)! - this.#order.get(b)!);
+  }
+
+  /** Remove a head (the scheduler only ever starts heads). */
+  remove(task: FileTask): void {
+    const queue = this.#queues.get(task.host)!;
+    if (queue.tasks[queue.head] !== task) throw new Error('only the head of a host queue can start');
+    queue.head++;
+    this.size--;
+  }
+
+  all(): FileTask[] {
+    return [...this.#queues.values()].flatMap((queue) => queue.tasks.slice(queue.head));
+  }
+}
+
+function stopReason(reason: unknown): RunSummary['stopped'] {
+  return reason === 'SIGINT' || reason === 'SIGTERM' ? reason : 'abort';
+}

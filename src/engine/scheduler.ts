@@ -1,0 +1,66 @@
+/**
+ * The scheduling policy, pure: given the connection slots in use, the files waiting and the files in flight,
+ * what should the next free slot do? Files first (highest priority, then job-file order), ranges second.
+ */
+
+export interface SchedulerLimits {
+  files: number;
+  connections: number;
+  perHost: number;
+}
+
+export interface QueuedView {
+  key: number;
+  host: string;
+}
+
+export interface InFlightView {
+  key: number;
+  host: string;
+  /** Connections this file holds now. */
+  active: number;
+  /** Connections this file may hold (its `connections`). */
+  max: number;
+  /** Bytes another connection would get; Infinity = it has none and needs one to go on; 0 = none of use. */
+  gain: number;
+}
+
+export interface SchedulerState {
+  limits: SchedulerLimits;
+  /** Connections open in total. */
+  total: number;
+  /** Connections open per host. */
+  perHost: ReadonlyMap<string, number>;
+  /** Files not started yet, in start order. */
+  queued: readonly QueuedView[];
+  inFlight: readonly InFlightView[];
+}
+
+export type SchedulerAction = { kind: 'start'; key: number } | { kind: 'connect'; key: number };
+
+export function nextAction(state: SchedulerState): SchedulerAction | null {
+  const { limits } = state;
+  if (state.total >= limits.connections) return null;
+  const hostFree = (host: string) => (state.perHost.get(host) ?? 0) < limits.perHost;
+
+  // A file in flight with no connection at all (between ranges, restarting) comes before anything new.
+  for (const file of state.inFlight) {
+    if (file.active === 0 && file.gain === Infinity && hostFree(file.host)) return { kind: 'connect', key: file.key };
+  }
+  if (state.inFlight.length < limits.files) {
+    // A file waiting for a busy host does not block files on other hosts.
+    const next = state.queued.find((file) => hostFree(file.host));
+    if (next) return { kind: 'start', key: next.key };
+  }
+  let best: InFlightView | undefined;
+  for (const file of state.inFlight) {
+    if (file.gain <= 0 || file.active >= file.max || !hostFree(file.host)) continue;
+    if (!best || file.gain > best.gain) best = file;
+  }
+  return best ? { kind: 'connect', key: best.key } : null;
+}
+
+/** Start order: higher priority first, ties keep job-file order. */
+export function startOrder<T extends { priority: number; index: number }>(files: readonly T[]): T[] {
+  return [...files].sort((a, b) => b.priority - a.priority || a.index - b.index);
+}

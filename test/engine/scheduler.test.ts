@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { nextAction, startOrder, type InFlightView, type SchedulerAction, type SchedulerState } from '../../src/engine/scheduler.js';
+
+const limits = { files: 2, connections: 8, perHost: 4 };
+const q = (key: number, host = 'a') => ({ key, host });
+const f = (key: number, active: number, gain: number, host = 'a', max = 8): InFlightView => ({ key, host, active, max, gain });
+const state = (over: Partial<SchedulerState>): SchedulerState => ({
+  limits,
+  total: 0,
+  perHost: new Map(),
+  queued: [],
+  inFlight: [],
+  ...over,
+});
+
+test('what the next free slot does', () => {
+  const cases: Array<[string, SchedulerState, SchedulerAction | null]> = [
+    ['nothing to do', state({}), null],
+    ['a queued file starts first', state({ queued: [q(1), q(2)] }), { kind: 'start', key: 1 }],
+    [
+      'files first: a second file starts before the first is split',
+      state({ total: 1, perHost: new Map([['a', 1]]), queued: [q(2)], inFlight: [f(1, 1, 1e9)] }),
+      { kind: 'start', key: 2 },
+    ],
+    [
+      'limits.files reached: the free slot splits the in-flight file that gains most',
+      state({ total: 2, perHost: new Map([['a', 2]]), queued: [q(3)], inFlight: [f(1, 1, 100), f(2, 1, 500)] }),
+      { kind: 'connect', key: 2 },
+    ],
+    ['limits.connections reached: nothing', state({ total: 8, queued: [q(1)] }), null],
+    [
+      'a host at its cap does not block a file on another host',
+      state({ total: 4, perHost: new Map([['a', 4]]), queued: [q(1, 'a'), q(2, 'b')], inFlight: [f(9, 4, 1e9, 'a')] }),
+      { kind: 'start', key: 2 },
+    ],
+    [
+      'a host at its cap: its files get no more connections',
+      state({ total: 4, perHost: new Map([['a', 4]]), inFlight: [f(1, 4, 1e9, 'a')] }),
+      null,
+    ],
+    [
+      'a file at its own connection limit is not split further',
+      state({ total: 2, perHost: new Map([['a', 2]]), inFlight: [f(1, 2, 1e9, 'a', 2)] }),
+      null,
+    ],
+    [
+      'a file in flight with no connection (between ranges) comes before new files',
+      state({ total: 1, perHost: new Map([['a', 1]]), queued: [q(3)], inFlight: [f(1, 1, 0), f(2, 0, Infinity)] }),
+      { kind: 'connect', key: 2 },
+    ],
+    [
+      'files with nothing to gain get no slot',
+      state({ total: 2, perHost: new Map([['a', 2]]), inFlight: [f(1, 1, 0), f(2, 1, 0)] }),
+      null,
+    ],
+  ];
+  for (const [name, input, expected] of cases) assert.deepEqual(nextAction(input), expected, name);
+});
+
+test('start order: higher priority first, ties keep job-file order', () => {
+  const files = [
+    { index: 0, priority: 0 },
+    { index: 1, priority: 10 },
+    { index: 2, priority: 0 },
+    { index: 3, priority: -5 },
+    { index: 4, priority: 10 },
+  ];
+  assert.deepEqual(
+    startOrder(files).map((file) => file.index),
+    [1, 4, 0, 2, 3],
+  );
+});
