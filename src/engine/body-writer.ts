@@ -1,16 +1,21 @@
 /**
- * The per-chunk hot path: copy network chunks into a large buffer and write it at its offset, double-buffered
- * so one positional write runs on libuv's thread pool while the next buffer fills. Network chunks are ~16–64 KiB;
- * large writes are what make a downloader fast (see BENCHMARKING.md), and the await on the previous write is the
- * backpressure that keeps memory bounded. ChunkReader, at the end, is the other half: taking chunks off the
- * response without losing the ones that arrived just before the connection failed.
+ * The per-chunk hot path: a response body's chunks go to their offsets in the file, in large gathered writes.
+ * Chunks are not copied: they are collected by reference and written with one positional writev of ~1 MiB (few,
+ * large syscalls are what make a downloader fast — BENCHMARKING.md), on libuv's thread pool so the second core
+ * does the copying into the page cache. At most two writes per connection are in flight; beyond that the body is
+ * paused, which pauses the socket: that is the backpressure that keeps memory bounded (about 3 MiB a connection).
+ *
+ * The body is read in flowing mode with our own listeners, so chunks that arrived just before the connection
+ * failed are still written (undici drops what its stream buffered when the socket dies) and a retry continues
+ * after them.
  */
 
-export const WRITE_BUFFER_SIZE = 512 * 1024;
+export const WRITE_BATCH_BYTES = 1024 * 1024;
+const MAX_WRITES_IN_FLIGHT = 2;
 
 export interface ByteSink {
-  /** Positional write of buffer[0..length) at position. */
-  write(buffer: Buffer, length: number, position: number): Promise<void>;
+  /** Positional gathered write of `chunks` (total `length` bytes) at `position`. */
+  writev(chunks: Buffer[], length: number, position: number): Promise<void>;
   /** Called after bytes [start, end) reached the file. */
   written(start: number, end: number): void;
 }
@@ -29,78 +34,7 @@ export interface RangeCursor {
   received: number;
 }
 
-export class BodyWriter {
-  #buffers: [Buffer, Buffer];
-  #current = 0;
-  #fill = 0;
-  #pending: Promise<void> | undefined;
-  #error: unknown;
-
-  constructor(
-    private readonly sink: ByteSink,
-    private readonly cursor: RangeCursor,
-    bufferSize = WRITE_BUFFER_SIZE,
-  ) {
-    this.#buffers = [Buffer.allocUnsafe(bufferSize), Buffer.allocUnsafe(bufferSize)];
-  }
-
-  /**
-   * Take as much of `chunk` as the range still wants. Returns false when the range is full (the caller stops
-   * reading). Awaits the disk only when both buffers are busy.
-   */
-  async push(chunk: Uint8Array): Promise<boolean> {
-    const cursor = this.cursor;
-    let offset = 0;
-    while (offset < chunk.length) {
-      const wanted = cursor.end - cursor.position;
-      if (wanted <= 0) return false;
-      const buffer = this.#buffers[this.#current]!;
-      const n = Math.min(chunk.length - offset, wanted, buffer.length - this.#fill);
-      buffer.set(n === chunk.length && offset === 0 ? chunk : chunk.subarray(offset, offset + n), this.#fill);
-      this.#fill += n;
-      offset += n;
-      cursor.position += n;
-      cursor.received += n;
-      if (this.#fill === buffer.length) await this.#flush();
-    }
-    return cursor.position < cursor.end;
-  }
-
-  /** Write what is buffered and wait for every write; rethrows a write error. */
-  async drain(): Promise<void> {
-    await this.#flush();
-    await this.#settle();
-  }
-
-  async #flush(): Promise<void> {
-    if (this.#fill === 0) return;
-    await this.#settle();
-    const buffer = this.#buffers[this.#current]!;
-    const length = this.#fill;
-    const position = this.cursor.position - length;
-    this.#current ^= 1;
-    this.#fill = 0;
-    this.#pending = this.sink.write(buffer, length, position).then(
-      () => this.sink.written(position, position + length),
-      (error: unknown) => {
-        this.#error ??= error;
-      },
-    );
-  }
-
-  async #settle(): Promise<void> {
-    if (this.#pending) {
-      this.cursor.paused = true;
-      await this.#pending;
-      this.#pending = undefined;
-      this.cursor.paused = false;
-      this.cursor.lastByteAt = Date.now();
-    }
-    if (this.#error !== undefined) throw this.#error;
-  }
-}
-
-/** The part of a response body ChunkReader needs (undici's BodyReadable is one). */
+/** The part of a response body the pump needs (undici's BodyReadable is one). */
 export interface ChunkSource {
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   on(event: 'end' | 'close', listener: () => void): unknown;
@@ -109,66 +43,158 @@ export interface ChunkSource {
   resume(): unknown;
 }
 
+export interface PumpOptions {
+  cursor: RangeCursor;
+  sink: ByteSink;
+  /** Leading body bytes to drop (a plain stream resumed by reading past what we hold). */
+  skip: number;
+  /** The shared rate limiter, or undefined when unlimited (then nothing is awaited per chunk). */
+  limiter: ((bytes: number, signal: AbortSignal) => Promise<void>) | undefined;
+  signal: AbortSignal;
+  batchBytes?: number;
+}
+
+export interface PumpResult {
+  /** True when the range's end was reached; false when the body ended first. */
+  full: boolean;
+  /** Body bytes still to skip when the body ended (non-zero: the body was shorter than what we hold). */
+  unskipped: number;
+}
+
 /**
- * Reads a response body in flowing mode into a short queue of its own. undici destroys the body stream when the
- * connection fails and drops what the stream still buffered; chunks already handed over here survive, so the
- * bytes that really arrived before a reset are written and the retry continues after them. Start it before any
- * await once the response is in, or chunks may pile up (and be lost) in the stream meanwhile.
+ * Move the body into the file. Resolves once every accepted byte was written, when the range is full or the body
+ * ended; rejects with the body's or the disk's error — after writing every byte that did arrive.
  */
-export class ChunkReader {
-  #chunks: Buffer[] = [];
-  #queued = 0;
-  #ended = false;
-  #failed = false;
-  #error: unknown;
-  #wake: (() => void) | undefined;
+export function pumpBody(source: ChunkSource, options: PumpOptions): Promise<PumpResult> {
+  const { cursor, sink, limiter, signal } = options;
+  const batchBytes = options.batchBytes ?? WRITE_BATCH_BYTES;
+  let skip = options.skip;
+  let batch: Buffer[] = [];
+  let batchLength = 0;
+  let inFlight = 0;
+  let pausedForDisk = false;
+  let limiting = false;
+  let finished = false;
+  let ended = false;
+  let failure: unknown;
+  let done!: (result: PumpResult) => void;
+  let fail!: (error: unknown) => void;
+  const result = new Promise<PumpResult>((resolve, reject) => {
+    done = resolve;
+    fail = reject;
+  });
 
-  constructor(
-    private readonly source: ChunkSource,
-    /** Queued bytes at which the source is paused (its own buffer then fills and undici stops reading the socket). */
-    private readonly limit = 256 * 1024,
-  ) {
-    source.on('data', (chunk) => {
-      this.#chunks.push(chunk);
-      this.#queued += chunk.length;
-      if (this.#queued >= this.limit) source.pause();
-      this.#notify();
-    });
-    source.on('end', () => {
-      this.#ended = true;
-      this.#notify();
-    });
-    source.on('error', (error) => this.#stop(error));
-    source.on('close', () => {
-      if (!this.#ended) this.#stop(new Error('the response body closed before its end'));
-    });
-  }
+  const settle = () => {
+    if (finished || inFlight > 0 || limiting) return;
+    if (failure === undefined && !ended && cursor.position < cursor.end) return;
+    finished = true;
+    if (failure !== undefined) fail(failure);
+    else done({ full: cursor.position >= cursor.end, unskipped: skip });
+  };
 
-  /** The next chunk; undefined at the end of the body; throws the body's error once every chunk before it was read. */
-  async next(): Promise<Buffer | undefined> {
-    for (;;) {
-      const chunk = this.#chunks.shift();
-      if (chunk !== undefined) {
-        this.#queued -= chunk.length;
-        if (this.#queued < this.limit && !this.#ended && !this.#failed) this.source.resume();
-        return chunk;
-      }
-      if (this.#failed) throw this.#error;
-      if (this.#ended) return undefined;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+  const flush = () => {
+    if (batchLength === 0) return;
+    const chunks = batch;
+    const length = batchLength;
+    const position = cursor.position - length;
+    batch = [];
+    batchLength = 0;
+    inFlight++;
+    sink.writev(chunks, length, position).then(
+      () => {
+        inFlight--;
+        sink.written(position, position + length);
+        if (pausedForDisk && inFlight < MAX_WRITES_IN_FLIGHT) {
+          pausedForDisk = false;
+          cursor.paused = false;
+          cursor.lastByteAt = Date.now();
+          if (!limiting) source.resume();
+        }
+        settle();
+      },
+      (error: unknown) => {
+        inFlight--;
+        failure ??= error;
+        source.pause();
+        settle();
+      },
+    );
+    if (inFlight >= MAX_WRITES_IN_FLIGHT && !pausedForDisk) {
+      pausedForDisk = true;
+      cursor.paused = true;
+      source.pause();
     }
-  }
+  };
 
-  #stop(error: unknown): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    this.#error = error;
-    this.#notify();
-  }
+  const accept = (received: Buffer) => {
+    let chunk = received;
+    if (skip > 0) {
+      if (chunk.length <= skip) {
+        skip -= chunk.length;
+        return;
+      }
+      chunk = chunk.subarray(skip);
+      skip = 0;
+    }
+    const wanted = cursor.end - cursor.position;
+    if (wanted <= 0) return;
+    if (chunk.length > wanted) chunk = chunk.subarray(0, wanted);
+    batch.push(chunk);
+    batchLength += chunk.length;
+    cursor.position += chunk.length;
+    cursor.received += chunk.length;
+    if (cursor.position >= cursor.end) {
+      source.pause();
+      flush();
+    } else if (batchLength >= batchBytes) {
+      flush();
+    }
+  };
 
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
+  source.on('data', (chunk) => {
+    if (finished || failure !== undefined || cursor.position >= cursor.end) return;
+    cursor.lastByteAt = Date.now();
+    if (!limiter) {
+      accept(chunk);
+      settle();
+      return;
+    }
+    // Rate-limited: hold the body while the bucket refills; chunks keep their order because the source is paused.
+    limiting = true;
+    cursor.paused = true;
+    source.pause();
+    limiter(chunk.length, signal).then(
+      () => {
+        limiting = false;
+        cursor.paused = pausedForDisk;
+        cursor.lastByteAt = Date.now();
+        accept(chunk);
+        if (ended || failure !== undefined) flush();
+        else if (!pausedForDisk) source.resume();
+        settle();
+      },
+      (error: unknown) => {
+        limiting = false;
+        failure ??= error;
+        flush();
+        settle();
+      },
+    );
+  });
+  source.on('end', () => {
+    ended = true;
+    if (!limiting) flush();
+    settle();
+  });
+  const stop = (error: unknown) => {
+    if (ended || finished) return;
+    // Bytes that arrived are good bytes, even when the connection failed after them: keep them.
+    failure ??= error;
+    if (!limiting) flush();
+    settle();
+  };
+  source.on('error', stop);
+  source.on('close', () => stop(new Error('the response body closed before its end')));
+  source.resume();
+  return result;
 }

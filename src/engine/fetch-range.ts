@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import { HttpStatusError, ProtocolError, RemoteChangedError } from '../errors.js';
 import { get } from '../http/request.js';
 import { formatRange, parseContentLength, parseContentRange, parseEtag } from '../http/headers.js';
-import { BodyWriter, ChunkReader, type ByteSink, type RangeCursor } from './body-writer.js';
+import { pumpBody, type ByteSink, type RangeCursor } from './body-writer.js';
 
 export interface Validators {
   /** Strong ETag, quoted. */
@@ -24,8 +24,10 @@ export interface RangeRequest {
   cursor: RangeCursor;
   /** Send a Range header at all (false: plain GET of the whole file). */
   useRange: boolean;
-  /** Ask for an open-ended range (`bytes=N-`), used by the first request of a file. */
+  /** Ask for an open-ended range (`bytes=N-`) rather than up to `cursor.end`. */
   openEnded: boolean;
+  /** The file's first request: it learns the size, and a 200 to it is simply the whole file as one stream. */
+  first: boolean;
   /** Known size of the file, if any: every 206 must agree with it. */
   size: number | undefined;
   /** Send If-Range with these (strong ETag, else Last-Modified). */
@@ -129,7 +131,7 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
       info.size = length.value;
       // Only a file's very first request (bytes=0-, nothing to validate) may turn into one plain stream here.
       // Anything else answered with 200 is either a changed file or a server that dropped ranges: the caller decides.
-      const firstRequest = asked === 0 && request.openEnded && request.ifRange === undefined;
+      const firstRequest = asked === 0 && request.first && request.ifRange === undefined;
       const held = request.ifRange;
       const changed = (held !== undefined && validatorsDiffer(held, info.validators)) || (request.size !== undefined && info.size !== request.size);
       if (request.useRange && !firstRequest) return { kind: changed ? 'changed' : 'no-ranges', info };
@@ -138,7 +140,9 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
         if (changed) return { kind: 'changed', info };
         skip = asked;
       }
-      if (info.size !== undefined) cursor.end = Math.min(cursor.end, info.size);
+      // The whole file comes as one stream: this cursor now covers all of it, whatever range it had asked for.
+      if (firstRequest) cursor.end = info.size ?? Infinity;
+      else if (info.size !== undefined) cursor.end = Math.min(cursor.end, info.size);
     } else if (statusCode === 416 && request.useRange) {
       const total = parseContentRange(single(headers['content-range']))?.unsatisfiedSize;
       await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
@@ -147,7 +151,7 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
         info.size = total;
         return { kind: 'changed', info };
       }
-      if (total === 0 && asked === 0 && request.openEnded) {
+      if (total === 0 && asked === 0 && request.first) {
         info.size = 0;
         return { kind: 'empty', info };
       }
@@ -156,51 +160,24 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
       await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       throw statusError(statusCode, headers, request.displayUrl);
     }
-    const reader = new ChunkReader(body);
-    await request.onResponse(info);
-    await streamInto(reader, request, skip);
+    // Listen before any await: chunks must not pile up (and be lost on a reset) inside the stream meanwhile.
+    body.pause();
+    const pumped = (async () => {
+      await request.onResponse(info);
+      return pumpBody(body, { cursor, sink: request.sink, skip, limiter: request.beforeChunk, signal: request.signal });
+    })();
+    const { unskipped } = await pumped;
+    if (unskipped > 0) {
+      // The whole body is shorter than the bytes we already hold: not the file we were reading.
+      throw new RemoteChangedError(`the file is now shorter than the ${skip} bytes already received`, { url: request.displayUrl });
+    }
+    if (Number.isFinite(cursor.end) && cursor.position < cursor.end) {
+      throw new ShortBodyError(cursor.position, cursor.end, request.displayUrl);
+    }
     return { kind: 'complete', info };
   } finally {
     // An unread or cut-short body must not go back to the pool: destroying it closes that socket.
     if (!body.destroyed && !body.readableEnded) body.destroy();
-  }
-}
-
-async function streamInto(reader: ChunkReader, request: RangeRequest, skip: number): Promise<void> {
-  const { cursor } = request;
-  const writer = new BodyWriter(request.sink, cursor);
-  const limiter = request.beforeChunk;
-  let toSkip = skip;
-  try {
-    for (let received = await reader.next(); received !== undefined; received = await reader.next()) {
-      cursor.lastByteAt = Date.now();
-      if (limiter) {
-        cursor.paused = true;
-        await limiter(received.length, request.signal);
-        cursor.paused = false;
-        cursor.lastByteAt = Date.now();
-      }
-      let chunk = received;
-      if (toSkip > 0) {
-        if (chunk.length <= toSkip) {
-          toSkip -= chunk.length;
-          continue;
-        }
-        chunk = chunk.subarray(toSkip);
-        toSkip = 0;
-      }
-      if (!(await writer.push(chunk))) break;
-    }
-  } finally {
-    // Bytes that arrived are good bytes, even when the connection failed after them: keep them.
-    await writer.drain();
-  }
-  if (toSkip > 0) {
-    // The whole body is shorter than the bytes we already hold: not the file we were reading.
-    throw new RemoteChangedError(`the file is now shorter than the ${skip} bytes already received`, { url: request.displayUrl });
-  }
-  if (Number.isFinite(cursor.end) && cursor.position < cursor.end) {
-    throw new ShortBodyError(cursor.position, cursor.end, request.displayUrl);
   }
 }
 

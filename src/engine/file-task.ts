@@ -21,12 +21,12 @@ import { PartFile } from '../storage/part-file.js';
 import { ensureParentDir } from '../storage/safe-dir.js';
 import { controlPathOf, removeResumeState, writeResumeState } from '../storage/resume-state.js';
 import { hashService, verifyDigests } from '../verify/checksum.js';
-import type { RangeCursor } from './body-writer.js';
+import type { ByteSink, RangeCursor } from './body-writer.js';
 import type { EngineEmitter, FailureInfo, FileRef, FileResult } from './events.js';
 import { fetchRange, readValidators, ShortBodyError, validatorsDiffer, type ResponseInfo, type Validators } from './fetch-range.js';
 import { addInterval, contiguousPrefix, isComplete, normalize, totalLength, type Interval } from './intervals.js';
 import { prepareFile } from './prepare.js';
-import { chooseWork } from './ranges.js';
+import { chooseWork, segmentSizeFor } from './ranges.js';
 import { classifyRetry } from './retry-decision.js';
 import { SpeedMeter } from './speed.js';
 
@@ -138,7 +138,7 @@ export class FileTask {
     if (this.#conns.size >= this.file.connections) return 0;
     const work = this.#chooseWork();
     if (!work) return 0;
-    return work.kind === 'take' ? work.end - work.start : (this.#conns.get(work.id)?.cursor.end ?? work.at) - work.at;
+    return work.gain;
   }
 
   /** The scheduler started this file: it has reserved one slot for the first connection. */
@@ -165,9 +165,8 @@ export class FileTask {
       this.#launch({ position: work.start, end: work.end }, false);
     } else {
       const victim = this.#conns.get(work.id)!;
-      const end = victim.cursor.end;
       victim.cursor.end = work.at;
-      this.#launch({ position: work.at, end }, false);
+      this.#launch({ position: work.at, end: work.end }, false);
     }
   }
 
@@ -197,7 +196,9 @@ export class FileTask {
     // or a new connection would fetch them a second time.
     const received = conns.filter((c) => c.cursor.position > c.start).map((c) => ({ start: c.start, end: c.cursor.position }));
     const done = received.length > 0 ? normalize([...this.#done, ...received]) : this.#done;
-    return chooseWork({ size: this.#size, done, active, minSplitSize: this.file.minSplitSize });
+    // One connection takes whatever is missing in one request; several share the file in segments, in order.
+    const segmentSize = this.file.connections > 1 ? segmentSizeFor(this.#size, this.file.connections, this.file.minSplitSize) : undefined;
+    return chooseWork({ size: this.#size, done, active, minSplitSize: this.file.minSplitSize, ...(segmentSize ? { segmentSize } : {}) });
   }
 
   #isComplete(): boolean {
@@ -261,10 +262,11 @@ export class FileTask {
           signal,
           cursor: conn.cursor,
           useRange: this.#ranges !== false,
-          openEnded: first && !this.#resuming,
+          openEnded: !Number.isFinite(conn.cursor.end),
+          first: first && !this.#resuming,
           size: this.#size,
           ifRange: this.#size !== undefined && (this.#validators.etag || this.#validators.lastModified) ? this.#validators : undefined,
-          sink: { write: (b, l, p) => this.#write(b, l, p), written: (s, e) => this.#written(s, e) },
+          sink: this.#sink,
           beforeChunk: this.#ctx.rateLimit,
           onResponse: async (info) => {
             await this.#onResponse(conn, info, first);
@@ -393,9 +395,11 @@ export class FileTask {
     this.#advanceHash();
   }
 
-  #write(buffer: Buffer, length: number, position: number): Promise<void> {
-    return this.#part!.write(buffer, length, position);
-  }
+  /** Where every connection's bytes go: the current .part (replaced on a restart, after all writers settled). */
+  readonly #sink: ByteSink = {
+    writev: (chunks, length, position) => this.#part!.writev(chunks, length, position),
+    written: (start, end) => this.#written(start, end),
+  };
 
   #written(start: number, end: number): void {
     this.#done = addInterval(this.#done, { start, end });

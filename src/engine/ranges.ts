@@ -24,6 +24,7 @@ export type Work =
   | { kind: 'take'; start: number; end: number; gain: number }
   /** Shrink active range `id` to end at `at`; the new connection fetches `[at, end)`. */
   | { kind: 'split'; id: number; at: number; end: number; gain: number };
+// For a split, `end` may be less than the victim's old end: [end, oldEnd) then goes back to the unassigned pool.
 
 export interface ChooseWorkInput {
   size: number;
@@ -107,6 +108,17 @@ export function chooseWork(input: ChooseWorkInput): Work | null {
   for (const range of input.active) {
     if (range.end > range.position) candidates.push({ start: range.position, end: range.end, id: range.id });
   }
+  if (input.segmentSize !== undefined) {
+    // The file's first request is open-ended (bytes=0-): when a second connection joins, that one long range is cut
+    // after its current segment and the rest goes out in segments, in order, like everything else.
+    const segment = input.segmentSize;
+    const longest = candidates.reduce<Candidate | undefined>((best, c) => (!best || c.end - c.start > best.end - best.start ? c : best), undefined);
+    if (longest?.id !== undefined && longest.end - longest.start > 2 * segment) {
+      const at = alignUp(longest.start + segment, alignment, longest.end);
+      const end = Math.min(longest.end, at + segment);
+      return { kind: 'split', id: longest.id, at, end, gain: end - at };
+    }
+  }
   candidates.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
   for (const candidate of candidates) {
     if (candidate.id === undefined) {
@@ -116,6 +128,11 @@ export function chooseWork(input: ChooseWorkInput): Work | null {
     if (at !== undefined) return { kind: 'split', id: candidate.id, at, end: candidate.end, gain: candidate.end - at };
   }
   return null;
+}
+
+function alignUp(offset: number, alignment: number, limit: number): number {
+  const up = Math.ceil(offset / alignment) * alignment;
+  return up < limit ? up : offset;
 }
 
 /**

@@ -118,6 +118,24 @@ export class PartFile {
     }
   }
 
+  /**
+   * Gathered positional write of `chunks` (`length` bytes in total) at `position`: one syscall for many network
+   * chunks, without copying them together first. A short write is finished with plain writes.
+   */
+  async writev(chunks: Buffer[], length: number, position: number): Promise<void> {
+    const handle = this.#open('write');
+    let bytesWritten: number;
+    try {
+      ({ bytesWritten } = await handle.writev(chunks, position));
+    } catch (error) {
+      throw toLocalIOError(error, this.path, 'write');
+    }
+    if (bytesWritten >= length) return;
+    if (bytesWritten <= 0) throw new LocalIOError(`cannot write ${this.path}: the write made no progress`, { path: this.path });
+    const rest = Buffer.concat(chunks, length).subarray(bytesWritten);
+    await this.write(rest, rest.length, position + bytesWritten);
+  }
+
   async truncate(size: number): Promise<void> {
     const handle = this.#open('truncate');
     try {

@@ -167,3 +167,22 @@ test('segment sizes: about eight per connection, within minSplitSize and 32 MiB'
     assert.equal(segmentSizeFor(size, connections, min), expected, JSON.stringify([size, connections, min]));
   }
 });
+
+test('with segments, one long open-ended range is cut after its current segment; the rest goes back to the pool', () => {
+  const seg = { minSplitSize: M, segmentSize: 4 * M };
+  assert.deepEqual(chooseWork({ ...seg, size: 100 * M, done: [{ start: 0, end: M }], active: [{ id: 1, position: M, end: 100 * M }] }), {
+    kind: 'split',
+    id: 1,
+    at: 5 * M,
+    end: 9 * M,
+    gain: 4 * M,
+  });
+  // Not longer than two segments: the tail is halved as usual.
+  assert.deepEqual(chooseWork({ ...seg, size: 8 * M, done: [], active: [{ id: 1, position: 0, end: 8 * M }] }), {
+    kind: 'split',
+    id: 1,
+    at: 4 * M,
+    end: 8 * M,
+    gain: 4 * M,
+  });
+});
