@@ -75,6 +75,8 @@ export interface FileResult {
   outcome: FileOutcome;
   size: number | undefined;
   transferred: number;
+  /** Bytes of the file on disk when it ended (all of it when done; what a rerun resumes from otherwise). */
+  completedBytes: number;
   elapsedMs: number;
   sha256: string | undefined;
   error: FailureInfo | undefined;

@@ -620,7 +620,8 @@ export class FileTask {
 
   #settle(r: Pick<FileResult, 'outcome' | 'size' | 'sha256' | 'error'>): void {
     this.#phase = 'finished';
-    this.#resolve({ ...this.ref, ...r, transferred: this.transferred, elapsedMs: Date.now() - this.#startedAt });
+    const completedBytes = r.outcome === 'failed' || r.outcome === 'interrupted' ? this.completedBytes : (r.size ?? 0);
+    this.#resolve({ ...this.ref, ...r, transferred: this.transferred, completedBytes, elapsedMs: Date.now() - this.#startedAt });
   }
 
   #rangeRef(conn: Connection) {

@@ -160,7 +160,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   }
 
   for (const task of queued.all()) {
-    results.set(task.file.index, { ...task.ref, outcome: 'interrupted', size: undefined, transferred: 0, elapsedMs: 0, sha256: undefined, error: undefined });
+    results.set(task.file.index, { ...task.ref, outcome: 'interrupted', size: undefined, transferred: 0, completedBytes: 0, elapsedMs: 0, sha256: undefined, error: undefined });
   }
   const files = [...results.values()].sort((a, b) => a.index - b.index);
   const elapsedMs = Date.now() - startedAt;

@@ -68,8 +68,9 @@ export class PlainReporter implements Reporter {
   }
 
   #failed(e: EngineEvents['file:failed']): void {
-    const detail = this.#options.verbose ? ` [${e.error.code}, ${e.stoppedAt}]` : '';
-    this.#line('FAILED', `${e.path}: ${e.error.message}${detail}`);
+    // One line says it all for a log: what, why, from where, and how far it got (a rerun resumes from there).
+    const code = this.#options.verbose ? `${e.error.code}, ` : '';
+    this.#line('FAILED', `${e.path}: ${e.error.message} [${code}${e.url}, stopped at ${e.stoppedAt}]`);
   }
 
   #progress(e: EngineEvents['run:progress']): void {

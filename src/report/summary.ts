@@ -35,7 +35,8 @@ function totalsLine(summary: RunSummary): string {
 
 function failedLine(file: FileResult): string {
   const reason = file.error === undefined ? 'failed' : file.error.message;
-  return `FAILED ${file.path}: ${reason}`;
+  const size = file.size === undefined ? '' : ` of ${file.size}`;
+  return `FAILED ${file.path}: ${reason} [${file.url}, stopped at ${file.completedBytes}${size} bytes]`;
 }
 
 function partial(file: FileResult): string {

@@ -54,7 +54,7 @@ test('plain prints one line per start, finish, retry and failure, and no ANSI ev
     'start  d.bin (12.0 MiB, resuming at 8.0 MiB) from http://127.0.0.1/d.bin',
     'done   d.bin  12.0 MiB in 2.0s (2.0 MiB/s, resumed, 4.0 MiB fetched)',
     'done   c.bin  1.0 MiB skipped (already complete)',
-    'FAILED b.bin: HTTP 500 ?[31mboom?[0m second line',
+    'FAILED b.bin: HTTP 500 ?[31mboom?[0m second line [http://127.0.0.1/b.bin, stopped at probe]',
     'stop   e.bin at 2.0 MiB of 8.0 MiB',
     '1 done, 1 skipped, 1 failed, 12.0 MiB in 3.0s (4.0 MiB/s)',
   ]);
@@ -86,7 +86,7 @@ test('plain under verbose adds range, queue and checksum lines', async () => {
   assert.ok(lines.includes('range  a.bin #3 0.0–4.0 MiB done'));
   assert.ok(lines.includes('retry  a.bin #2 4.0–8.0 MiB: timeout (attempt 3, waiting 500ms)'));
   assert.ok(lines.includes(`ok     a.bin sha256 ${'ab'.repeat(32)}`));
-  assert.ok(lines.some((line) => line.startsWith('FAILED b.bin: HTTP 500') && line.endsWith('[E_HTTP_STATUS, probe]')));
+  assert.ok(lines.some((line) => line.startsWith('FAILED b.bin: HTTP 500') && line.endsWith('[E_HTTP_STATUS, http://127.0.0.1/b.bin, stopped at probe]')));
 });
 
 test('plain under quiet prints only failures and the summary', async () => {

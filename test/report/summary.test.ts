@@ -8,7 +8,7 @@ const MiB = 1024 * 1024;
 function file(index: number, outcome: FileResult['outcome'], extra: Partial<FileResult> = {}): FileResult {
   return {
     index, path: `f${index}.bin`, url: `http://127.0.0.1/${index}`, outcome, size: MiB,
-    transferred: MiB, elapsedMs: 10, sha256: undefined, error: undefined, ...extra,
+    transferred: MiB, completedBytes: outcome === 'failed' ? 0 : MiB, elapsedMs: 10, sha256: undefined, error: undefined, ...extra,
   };
 }
 
@@ -32,8 +32,8 @@ test('failed files get one line each with their reason', () => {
   const text = formatSummary(summary([file(0, 'downloaded'), file(1, 'failed', { error: notFound }), file(2, 'failed')]));
   assert.deepEqual(text.split('\n'), [
     '1 done, 0 skipped, 2 failed, 1.2 GiB in 34.5s (35.6 MiB/s)',
-    'FAILED f1.bin: HTTP 404 Not Found',
-    'FAILED f2.bin: failed',
+    'FAILED f1.bin: HTTP 404 Not Found [http://127.0.0.1/1, stopped at 0 of 1048576 bytes]',
+    'FAILED f2.bin: failed [http://127.0.0.1/2, stopped at 0 of 1048576 bytes]',
   ]);
 });
 
@@ -53,7 +53,7 @@ test('a limit lists the first failures and counts the rest', () => {
   const files = Array.from({ length: 30 }, (_, i) => file(i, 'failed', { error: notFound }));
   const lines = formatSummary(summary(files), { limit: 3 }).split('\n');
   assert.equal(lines.length, 5);
-  assert.equal(lines[1], 'FAILED f0.bin: HTTP 404 Not Found');
+  assert.equal(lines[1], 'FAILED f0.bin: HTTP 404 Not Found [http://127.0.0.1/0, stopped at 0 of 1048576 bytes]');
   assert.equal(lines[4], '… and 27 more failed');
   assert.equal(formatSummary(summary(files)).split('\n').length, 31, 'no limit lists every failure');
 });

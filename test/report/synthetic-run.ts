@@ -71,11 +71,11 @@ function finish(events: EngineEmitter, ref: { index: number; path: string; url: 
   if (FAILED.has(ref.index)) {
     const error = { code: 'E_HTTP_STATUS', kind: 'protocol', message: reasonOf(ref.index) };
     events.emit('file:failed', { ...ref, error, transferred: 0, elapsedMs: 30, stoppedAt: 'probe' });
-    return { ...base, outcome: 'failed', transferred: 0, error };
+    return { ...base, outcome: 'failed', transferred: 0, completedBytes: 0, error };
   }
   const outcome = SKIPPED.has(ref.index) ? 'skipped' : 'downloaded';
   events.emit('file:done', { ...ref, outcome, size: SIZE, transferred: SIZE, elapsedMs: 30, sha256: undefined });
-  return { ...base, outcome, transferred: SIZE, error: undefined };
+  return { ...base, outcome, transferred: SIZE, completedBytes: SIZE, error: undefined };
 }
 
 /** A stream stand-in that records every write; `tty` makes it look like a terminal of that size. */
