@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/** Entry point of the `pdl` binary: real process I/O and signals around `main`. */
+import { EXIT_CODES } from '../errors.js';
+import { main } from './main.js';
+
+const controller = new AbortController();
+let signals = 0;
+const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+  // A second Ctrl-C means "now": progress saved so far stays valid (the control file is written atomically).
+  if (++signals > 1) process.exit(signal === 'SIGINT' ? EXIT_CODES.sigint : EXIT_CODES.sigterm);
+  controller.abort(signal);
+};
+process.on('SIGINT', () => onSignal('SIGINT'));
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+process.exitCode = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  signal: controller.signal,
+});

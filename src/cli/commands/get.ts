@@ -1,0 +1,100 @@
+/**
+ * `pdl get <url>`: a one-file job built from flags and resolved by the same resolver as job files, so every
+ * check (URL, path, headers, checksum) and every engine code path is shared.
+ */
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { JobFileError, UsageError } from '../../errors.js';
+import { resolveJobObject } from '../../job/load.js';
+import { intFlag, listFlag, parse, stringFlag } from '../args.js';
+import { execute } from '../execute.js';
+import { getHelp } from '../help.js';
+import type { CliIO } from '../main.js';
+
+export async function getCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(
+    'get',
+    argv,
+    {
+      connections: { type: 'string', short: 'c' },
+      output: { type: 'string', short: 'o' },
+      checksum: { type: 'string' },
+      header: { type: 'string', short: 'H', multiple: true },
+      timeout: { type: 'string' },
+      retries: { type: 'string' },
+      'min-split-size': { type: 'string' },
+      'if-exists': { type: 'string' },
+      reporter: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      verbose: { type: 'boolean', short: 'v' },
+    },
+    { min: 1, max: 1, names: 'the URL' },
+  );
+  if (values.help) {
+    io.stdout.write(getHelp);
+    return 0;
+  }
+  const connections = intFlag('connections', values.connections, 1, 64) ?? 8;
+  const retries = intFlag('retries', values.retries, 0, 100);
+  const { dir, path } = await outputOf(stringFlag(values.output), io.cwd);
+  const raw = {
+    version: 1,
+    defaults: {
+      dir,
+      connections,
+      headers: parseHeaders(listFlag(values.header)),
+      ...(retries !== undefined ? { retries } : {}),
+      ...(values.timeout !== undefined ? { timeout: String(values.timeout) } : {}),
+      ...(values['min-split-size'] !== undefined ? { minSplitSize: String(values['min-split-size']) } : {}),
+      ...(values['if-exists'] !== undefined ? { ifExists: String(values['if-exists']) } : {}),
+    },
+    limits: { files: 1, connections, perHost: connections },
+    files: [{ url: positionals[0]!, ...(path !== undefined ? { path } : {}), ...(values.checksum !== undefined ? { checksum: String(values.checksum) } : {}) }],
+  };
+  let job;
+  try {
+    // Values typed on the command line were already expanded by the shell: no ${VAR} expansion here.
+    job = resolveJobObject(raw, { fileName: 'pdl get', baseDir: io.cwd, env: {}, expandEnv: false });
+  } catch (error) {
+    if (error instanceof JobFileError) throw new UsageError(error.issues.map((issue) => describeFlag(issue.path, issue.message)).join('\n'));
+    throw error;
+  }
+  return execute(
+    job,
+    { reporter: stringFlag(values.reporter), quiet: values.quiet === true, verbose: values.verbose === true, failFast: false },
+    io,
+  );
+}
+
+async function outputOf(output: string | undefined, cwd: string): Promise<{ dir: string; path: string | undefined }> {
+  if (output === undefined) return { dir: cwd, path: undefined };
+  const absolute = resolve(cwd, output);
+  const isDir = output.endsWith('/') || (await stat(absolute).then((s) => s.isDirectory(), () => false));
+  return isDir ? { dir: absolute, path: undefined } : { dir: dirname(absolute), path: basename(absolute) };
+}
+
+function parseHeaders(lines: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new UsageError(`--header: expected 'Name: value', got "${line}"`);
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+const FLAG_OF: Array<[RegExp, string]> = [
+  [/^files\[0\]\.url$/, 'url'],
+  [/^files\[0\]\.path$/, '--output'],
+  [/^files\[0\]\.checksum$/, '--checksum'],
+  [/^defaults\.headers/, '--header'],
+  [/^defaults\.timeout$/, '--timeout'],
+  [/^defaults\.minSplitSize$/, '--min-split-size'],
+  [/^defaults\.ifExists$/, '--if-exists'],
+  [/^defaults\.retries$/, '--retries'],
+];
+
+function describeFlag(path: string, message: string): string {
+  const flag = FLAG_OF.find(([pattern]) => pattern.test(path))?.[1] ?? path;
+  return `${flag}: ${message}`;
+}

@@ -1,0 +1,16 @@
+/** The process exit code for a finished run: documented in the README's "Exit codes". */
+import { EXIT_CODES, exitCodeOf, type ErrorKind } from '../errors.js';
+import type { RunSummary } from '../engine/events.js';
+
+export function exitCodeForRun(summary: RunSummary): number {
+  if (summary.stopped === 'SIGINT') return EXIT_CODES.sigint;
+  if (summary.stopped === 'SIGTERM') return EXIT_CODES.sigterm;
+  const failures = summary.files.filter((file) => file.outcome === 'failed');
+  if (failures.length === 0) return summary.interrupted > 0 ? EXIT_CODES.sigint : EXIT_CODES.ok;
+  const kinds = new Set(failures.map((file) => file.error?.kind ?? 'unknown'));
+  if (kinds.size === 1) {
+    const [kind] = kinds;
+    if (kind === 'integrity' || kind === 'network' || kind === 'protocol' || kind === 'io') return exitCodeOf(kind as ErrorKind);
+  }
+  return EXIT_CODES.someFailed;
+}

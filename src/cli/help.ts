@@ -1,0 +1,64 @@
+/** Help texts, kept apart from the code that parses flags so they read as documentation. */
+
+export function mainHelp(): string {
+  return `pdl — a parallel downloader driven by job files
+
+Usage:
+  pdl run <job.yaml> [options]     download every file of a job (see 'pdl run --help')
+  pdl get <url> [options]          download one URL the same way (see 'pdl get --help')
+  pdl validate <job.yaml>          check a job file; list every problem with line:column
+  pdl schema                       print the job file's JSON Schema (for editors)
+  pdl --version | --help
+
+Exit codes: 0 ok · 1 some files failed · 2 usage or job-file error · 3 integrity (checksum, changed file)
+            4 network, timeouts, HTTP errors · 5 server protocol violation · 6 local I/O · 130/143 interrupted
+`;
+}
+
+export const runHelp = `Usage: pdl run <job.yaml> [options]
+
+Downloads every file of the job: across files first (limits.files), then across byte ranges of the files in
+flight, within limits.connections and limits.perHost.
+
+Options:
+  --dir <path>            output root (overrides defaults.dir; relative to the current folder)
+  --files <n>             files in flight at once (limits.files)
+  --connections <n>       open connections in total (limits.connections)
+  --rate <size>           cap on the total rate, e.g. 20MiB (per second); 0 = unlimited
+  --only <glob>           only output paths matching the glob (repeatable; * within a folder, ** across)
+  --fail-fast             stop everything at the first failed file
+  --dry-run               print the resolved plan in start order and exit without touching the network
+  --reporter <kind>       tty | plain | json (default: tty on a terminal, plain otherwise)
+  --quiet                 only failures and the final summary
+  --verbose               more detail; full errors with stacks
+  -h, --help              this help
+`;
+
+export const getHelp = `Usage: pdl get <url> [options]
+
+Downloads one URL like a one-file job: segmented, resumable, verified.
+
+Options:
+  -c, --connections <n>   byte-range connections (default 8; 1 = never split)
+  -o, --output <path>     output file, or an existing folder (default: the URL's file name, here)
+  --checksum <alg:hex>    sha256 | sha512 | sha1 | md5, verified before the file is presented
+  -H, --header <h>        request header 'Name: value' (repeatable)
+  --timeout <duration>    drop and retry a connection silent this long (default 30s)
+  --retries <n>           attempts per request after the first (default 5)
+  --min-split-size <size> never split into ranges smaller than this (default 4MiB)
+  --if-exists <mode>      resume | skip | overwrite | fail (default resume)
+  --reporter <kind>       tty | plain | json
+  --quiet, --verbose
+  -h, --help              this help
+`;
+
+export const validateHelp = `Usage: pdl validate <job.yaml>
+
+Checks a job file and prints a one-line summary (files, hosts), or every problem as file:line:column.
+Exit code 0 when valid, 2 otherwise.
+`;
+
+export const schemaHelp = `Usage: pdl schema
+
+Prints the JSON Schema of job files (the same as schemas/job.schema.json).
+`;

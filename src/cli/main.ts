@@ -1,0 +1,62 @@
+/**
+ * The `pdl` command: maps argv to a command, prints one clear line per error (the full error under --verbose),
+ * and sets the exit code. It never lets a stack trace reach the user otherwise.
+ */
+import { readFileSync } from 'node:fs';
+import { PdlError, UsageError, EXIT_CODES } from '../errors.js';
+import { mainHelp } from './help.js';
+
+export interface CliIO {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Aborted on SIGINT/SIGTERM, with the signal name as reason. */
+  signal: AbortSignal;
+}
+
+type Command = (argv: string[], io: CliIO) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  get: async () => (await import('./commands/get.js')).getCommand,
+  validate: async () => (await import('./commands/validate.js')).validateCommand,
+  schema: async () => (await import('./commands/schema.js')).schemaCommand,
+};
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    const [name, ...rest] = argv;
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      io.stdout.write(mainHelp());
+      return name === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
+    }
+    if (name === '--version' || name === '-V' || name === 'version') {
+      io.stdout.write(`pdl ${version()}\n`);
+      return EXIT_CODES.ok;
+    }
+    const load = commands[name];
+    if (!load) throw new UsageError(`unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}. See 'pdl --help'.`);
+    return await (await load())(rest, io);
+  } catch (error) {
+    return reportError(error, io, verbose);
+  }
+}
+
+export function reportError(error: unknown, io: CliIO, verbose: boolean): number {
+  if (error instanceof PdlError) {
+    io.stderr.write(`pdl: ${error.message}\n`);
+    if (verbose && error.stack) io.stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  io.stderr.write(`pdl: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (verbose && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+  else io.stderr.write('pdl: run again with --verbose for details\n');
+  return EXIT_CODES.someFailed;
+}

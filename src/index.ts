@@ -1,0 +1,15 @@
+/**
+ * pdl's public API: load and resolve job files, run them, download one URL, and the events and errors involved.
+ * The CLI is a thin layer over exactly this.
+ */
+export { loadJobFile, parseJobText, resolveJobObject, summarizeJob } from './job/load.js';
+export { jobJsonSchema } from './job/schema.js';
+export { parseDuration, parseSize } from './job/units.js';
+export type { Checksum, ChecksumAlgorithm, IfExists, ResolvedFile, ResolvedJob, ResolvedLimits } from './job/resolved.js';
+export { runJob, type RunOptions } from './engine/run.js';
+export { download, type DownloadOptions } from './download.js';
+export { EngineEmitter } from './engine/events.js';
+export type { EngineEvents, EngineEventName, FileResult, FileOutcome, RunSummary } from './engine/events.js';
+export { createDispatcher, type DispatcherOptions } from './http/agent.js';
+export { createReporter, type Reporter, type ReporterKind, type ReporterOptions } from './report/index.js';
+export * from './errors.js';
