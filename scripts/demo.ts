@@ -21,7 +21,7 @@ try {
     { name: 'release-1.2.3.tar.gz', size: 24 * MiB, priority: 0 },
   ];
   for (const file of large) server.addFile(`/releases/${file.name}`, { size: file.size, throttle: 2 * MiB });
-  const small = server.addFiles('/fixtures/sample-', 50, (i) => ({ size: 16 * 1024 + i * 997 }));
+  const small = server.addFiles('/fixtures', 50, (i) => ({ size: 16 * 1024 + i * 997 })).map((path) => server.url(path));
 
   const folder = await mkdtemp(join(tmpdir(), 'pdl-demo-'));
   const job = [
@@ -46,6 +46,7 @@ try {
     '  # This one does not exist on the server: pdl reports it and goes on with the others.',
     `  - url: ${server.url('/releases/missing-1.0.zip')}`,
     '    path: releases/missing-1.0.zip',
+    '  # Short form: a bare URL; the file is named after the URL (0000.bin …).',
     ...small.map((url) => `  - ${url}`),
     '',
   ].join('\n');
@@ -59,7 +60,7 @@ try {
   });
   const out = join(folder, 'downloads');
   const releases = await readdir(join(out, 'releases')).catch(() => []);
-  const samples = (await readdir(out).catch(() => [])).filter((name) => name.startsWith('sample-'));
+  const samples = (await readdir(out).catch(() => [])).filter((name) => /^\d{4}\.bin$/.test(name));
   process.stdout.write(
     `\npdl exited with code ${code}${code === 4 ? ' (4: one file failed with an HTTP error — the missing one, on purpose)' : ''}.\n` +
       `Files are in ${out}: ${releases.length} in releases/ (${releases.join(', ')}), ${samples.length} sample files.\n`,

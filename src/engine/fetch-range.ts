@@ -3,7 +3,7 @@
  * into place. It decides nothing about retries or restarts; it reports what happened.
  */
 import type { Dispatcher } from 'undici';
-import { HttpStatusError, ProtocolError, RemoteChangedError } from '../errors.js';
+import { HttpStatusError, NetworkError, ProtocolError, RemoteChangedError } from '../errors.js';
 import { get } from '../http/request.js';
 import { formatRange, parseContentLength, parseContentRange, parseEtag } from '../http/headers.js';
 import { pumpBody, type ByteSink, type RangeCursor } from './body-writer.js';
@@ -160,13 +160,18 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
       await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       throw statusError(statusCode, headers, request.displayUrl);
     }
-    // Listen before any await: chunks must not pile up (and be lost on a reset) inside the stream meanwhile.
+    // Hold the body while the caller prepares (preallocation, hashing); a connection that dies meanwhile must
+    // still surface as an error here, not as a body that silently never speaks again.
     body.pause();
-    const pumped = (async () => {
-      await request.onResponse(info);
-      return pumpBody(body, { cursor, sink: request.sink, skip, limiter: request.beforeChunk, signal: request.signal });
-    })();
-    const { unskipped } = await pumped;
+    let earlyError: unknown;
+    const onEarlyError = (error: unknown) => (earlyError ??= error);
+    body.on('error', onEarlyError);
+    await request.onResponse(info);
+    body.off('error', onEarlyError);
+    if (earlyError !== undefined || body.destroyed) {
+      throw earlyError ?? new ShortBodyError(cursor.position, cursor.end, request.displayUrl);
+    }
+    const { unskipped } = await pumpBody(body, { cursor, sink: request.sink, skip, limiter: request.beforeChunk, signal: request.signal });
     if (unskipped > 0) {
       // The whole body is shorter than the bytes we already hold: not the file we were reading.
       throw new RemoteChangedError(`the file is now shorter than the ${skip} bytes already received`, { url: request.displayUrl });
@@ -181,10 +186,10 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
   }
 }
 
-/** The body ended before the range did. Retryable. */
-export class ShortBodyError extends ProtocolError {
+/** The body ended before the range did: the connection was closed early. Retryable; a network failure in the end. */
+export class ShortBodyError extends NetworkError {
   constructor(position: number, end: number, url: string) {
-    super(`connection closed at byte ${position}, expected up to ${end}`, { url });
+    super(`connection closed at byte ${position}, expected up to ${Number.isFinite(end) ? end : 'the end'}`, { url });
   }
 }
 

@@ -93,6 +93,7 @@ export class FileTask {
   #startedAt = 0;
   #resumedBytes = 0;
   #firstIsNeeded = true;
+  #announced = false;
 
   constructor(file: ResolvedFile, ctx: FileTaskContext) {
     this.file = file;
@@ -110,6 +111,11 @@ export class FileTask {
 
   get size(): number | undefined {
     return this.#size;
+  }
+
+  /** The file has failed and is winding down (its result comes once .part/.pdl are dealt with). */
+  get failed(): boolean {
+    return this.#failure !== undefined;
   }
 
   get completedBytes(): number {
@@ -352,7 +358,8 @@ export class FileTask {
     } else {
       this.#part = await PartFile.create(partPath, undefined);
     }
-    this.#ctx.events.emit('file:start', { ...this.ref, size: this.#size, resumedBytes: this.#resumedBytes, ranges: this.#ranges === true });
+    // A resume knows the size now; a fresh download announces itself when the first answer tells the size.
+    if (this.#resuming) this.#announceStart();
     if (this.#resuming && this.#isComplete()) {
       // Killed after the last byte but before the rename: verify what is there.
       this.#known = true;
@@ -376,11 +383,18 @@ export class FileTask {
       if (!this.#resuming && this.#size !== undefined) await this.#part!.truncate(this.#size);
       await this.#openHash();
       this.#known = true;
+      this.#announceStart();
       this.#ctx.wake();
     } else if (validatorsDiffer(this.#validators, readValidators(info.headers))) {
       throw new RemoteChangedError('the file changed on the server during the download', { url: this.file.displayUrl });
     }
     conn.start = conn.cursor.position;
+  }
+
+  #announceStart(): void {
+    if (this.#announced) return;
+    this.#announced = true;
+    this.#ctx.events.emit('file:start', { ...this.ref, size: this.#size, resumedBytes: this.#resumedBytes, ranges: this.#ranges === true });
   }
 
   async #openHash(): Promise<void> {

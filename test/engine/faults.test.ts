@@ -270,3 +270,17 @@ test('attempts without progress run out after `retries` and fail with E_NETWORK,
   assert.match(summary.files[0]?.error?.message ?? '', /after 2 retries/);
   assert.equal(server.requests.length, 3);
 });
+
+test('a connection reset while the first answer is being prepared fails the file cleanly, never hangs', async (t) => {
+  // The reset can land between the response head and the moment the body is read (preallocation, hashing):
+  // the body is then already dead, and must still surface as an error. Repeat to hit the timing.
+  const { server, dir } = await fixture(t);
+  for (let i = 0; i < 25; i++) {
+    server.addFile(`/early${i}.bin`, { size: 256 * KiB, faults: [{ type: 'reset', afterBytes: 100 * KiB, firstN: 10 }] });
+    const job = makeJob(join(dir, String(i)), [{ url: server.url(`/early${i}.bin`), connections: 1, retries: 0 }]);
+    const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`run ${i} hung`)), 5000).unref());
+    const { summary } = await Promise.race([run(job), deadline]);
+    assert.equal(summary.files[0]?.outcome, 'failed', `run ${i}`);
+    assert.equal(summary.files[0]?.error?.code, 'E_NETWORK', `run ${i}`);
+  }
+});
