@@ -52,6 +52,12 @@ export interface PumpOptions {
   limiter: ((bytes: number, signal: AbortSignal) => Promise<void>) | undefined;
   signal: AbortSignal;
   batchBytes?: number;
+  /**
+   * Nothing is written before this settles (the caller is still checking the answer and preparing the file), but
+   * the body is read from the start, so bytes that arrive just before a reset are kept. Rejecting fails the pump
+   * and drops what was buffered.
+   */
+  gate?: Promise<void>;
 }
 
 export interface PumpResult {
@@ -77,6 +83,7 @@ export function pumpBody(source: ChunkSource, options: PumpOptions): Promise<Pum
   let finished = false;
   let ended = false;
   let failure: unknown;
+  let gateSettled = options.gate === undefined;
   let done!: (result: PumpResult) => void;
   let fail!: (error: unknown) => void;
   const result = new Promise<PumpResult>((resolve, reject) => {
@@ -85,7 +92,7 @@ export function pumpBody(source: ChunkSource, options: PumpOptions): Promise<Pum
   });
 
   const settle = () => {
-    if (finished || inFlight > 0 || limiting) return;
+    if (finished || inFlight > 0 || limiting || !gateSettled) return;
     if (failure === undefined && !ended && cursor.position < cursor.end) return;
     finished = true;
     if (failure !== undefined) fail(failure);
@@ -93,6 +100,13 @@ export function pumpBody(source: ChunkSource, options: PumpOptions): Promise<Pum
   };
 
   const flush = () => {
+    if (!gateSettled) {
+      if (batchLength >= batchBytes) {
+        cursor.paused = true;
+        source.pause();
+      }
+      return;
+    }
     if (batchLength === 0) return;
     const chunks = batch;
     const length = batchLength;
@@ -195,6 +209,24 @@ export function pumpBody(source: ChunkSource, options: PumpOptions): Promise<Pum
   };
   source.on('error', stop);
   source.on('close', () => stop(new Error('the response body closed before its end')));
+  options.gate?.then(
+    () => {
+      gateSettled = true;
+      cursor.paused = false;
+      cursor.lastByteAt = Date.now();
+      flush();
+      if (!pausedForDisk && !limiting && !ended && failure === undefined) source.resume();
+      settle();
+    },
+    (error: unknown) => {
+      gateSettled = true;
+      failure = error;
+      batch = [];
+      batchLength = 0;
+      source.pause();
+      settle();
+    },
+  );
   source.resume();
   return result;
 }

@@ -160,18 +160,10 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
       await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       throw statusError(statusCode, headers, request.displayUrl);
     }
-    // Hold the body while the caller prepares (preallocation, hashing); a connection that dies meanwhile must
-    // still surface as an error here, not as a body that silently never speaks again.
-    body.pause();
-    let earlyError: unknown;
-    const onEarlyError = (error: unknown) => (earlyError ??= error);
-    body.on('error', onEarlyError);
-    await request.onResponse(info);
-    body.off('error', onEarlyError);
-    if (earlyError !== undefined || body.destroyed) {
-      throw earlyError ?? new ShortBodyError(cursor.position, cursor.end, request.displayUrl);
-    }
-    const { unskipped } = await pumpBody(body, { cursor, sink: request.sink, skip, limiter: request.beforeChunk, signal: request.signal });
+    // Read the body from now on (a reset must not lose what already arrived), but write nothing before the caller
+    // accepted the answer and prepared the file.
+    const ready = Promise.resolve().then(() => request.onResponse(info));
+    const { unskipped } = await pumpBody(body, { cursor, sink: request.sink, skip, limiter: request.beforeChunk, signal: request.signal, gate: ready });
     if (unskipped > 0) {
       // The whole body is shorter than the bytes we already hold: not the file we were reading.
       throw new RemoteChangedError(`the file is now shorter than the ${skip} bytes already received`, { url: request.displayUrl });

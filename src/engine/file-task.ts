@@ -256,6 +256,8 @@ export class FileTask {
     for (;;) {
       if (conn.generation !== this.#generation || this.#ctx.runSignal.aborted) return;
       const before = conn.cursor.position;
+      // Bytes from here on are this request's: received but unwritten ones count as held (see #chooseWork).
+      conn.start = before;
       conn.cursor.lastByteAt = Date.now();
       const signal = AbortSignal.any([this.#ctx.runSignal, conn.controller.signal]);
       try {
@@ -388,7 +390,6 @@ export class FileTask {
     } else if (validatorsDiffer(this.#validators, readValidators(info.headers))) {
       throw new RemoteChangedError('the file changed on the server during the download', { url: this.file.displayUrl });
     }
-    conn.start = conn.cursor.position;
   }
 
   #announceStart(): void {

@@ -50,6 +50,9 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
     released(task) {
       total--;
       perHost.set(task.host, (perHost.get(task.host) ?? 1) - 1);
+      // Stop now, not when the failed file has settled (after its .part is dealt with): the slot it just gave back
+      // must not start another file meanwhile.
+      if (task.failed && options.failFast) stop.abort('fail-fast');
       schedulePump();
     },
     wake: () => schedulePump(),

@@ -21,7 +21,10 @@ export interface InFlightView {
   active: number;
   /** Connections this file may hold (its `connections`). */
   max: number;
-  /** Bytes another connection would get; Infinity = it has none and needs one to go on; 0 = none of use. */
+  /**
+   * Bytes another connection would get; Infinity = it has none and needs one to go on; 0 = none of use (with no
+   * connection at all: the file is winding down, verifying or failed, and settles shortly).
+   */
   gain: number;
 }
 
@@ -47,10 +50,14 @@ export function nextAction(state: SchedulerState): SchedulerAction | null {
   for (const file of state.inFlight) {
     if (file.active === 0 && file.gain === Infinity && hostFree(file.host)) return { kind: 'connect', key: file.key };
   }
-  if (state.inFlight.length < limits.files) {
-    // A file waiting for a busy host does not block files on other hosts.
-    const next = state.queued.find((file) => hostFree(file.host));
-    if (next) return { kind: 'start', key: next.key };
+  // A file waiting for a busy host does not block files on other hosts.
+  const next = state.queued.find((file) => hostFree(file.host));
+  if (next) {
+    if (state.inFlight.length < limits.files) return { kind: 'start', key: next.key };
+    // A file winding down (every byte in and being verified, or failed) holds no connection but still counts
+    // against limits.files until it settles, a moment from now. Keep the slot for the file that starts then:
+    // splitting a range into it would leave that file waiting for the range to end instead.
+    if (state.inFlight.some((file) => file.active === 0 && file.gain === 0)) return null;
   }
   let best: InFlightView | undefined;
   for (const file of state.inFlight) {

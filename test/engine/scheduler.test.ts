@@ -50,6 +50,41 @@ test('what the next free slot does', () => {
       { kind: 'connect', key: 2 },
     ],
     [
+      'a file winding down (no connection, nothing to gain) keeps its slot for the next file, not for a split',
+      state({ total: 1, perHost: new Map([['a', 1]]), queued: [q(3)], inFlight: [f(1, 1, 1e9), f(2, 0, 0)] }),
+      null,
+    ],
+    [
+      'a file winding down, but the next file waits for a busy host: the slot splits a file on another host',
+      state({ total: 4, perHost: new Map([['a', 4]]), queued: [q(3, 'a')], inFlight: [f(1, 4, 1e9, 'a'), f(2, 0, 0, 'b'), f(4, 0, 0, 'c'), f(5, 1, 300, 'b')] }),
+      { kind: 'connect', key: 5 },
+    ],
+    [
+      'equal gains: the first file in flight (start order) gets the slot',
+      state({ total: 2, perHost: new Map([['a', 2]]), queued: [q(3)], inFlight: [f(1, 1, 500), f(2, 1, 500)] }),
+      { kind: 'connect', key: 1 },
+    ],
+    [
+      'limits.connections counts every host: a free host does not help when the total is reached',
+      state({ total: 8, perHost: new Map([['a', 4], ['b', 4]]), queued: [q(3, 'c')], inFlight: [f(1, 4, 1e9, 'a'), f(2, 4, 1e9, 'b')] }),
+      null,
+    ],
+    [
+      'a file with no connection whose host is at its cap waits; a file on another host starts meanwhile',
+      state({ limits: { ...limits, files: 4 }, total: 4, perHost: new Map([['a', 4]]), queued: [q(3, 'b')], inFlight: [f(1, 4, 0, 'a'), f(2, 0, Infinity, 'a')] }),
+      { kind: 'start', key: 3 },
+    ],
+    [
+      'a file with no connection is served even when limits.files is reached',
+      state({ limits: { files: 1, connections: 8, perHost: 4 }, total: 0, queued: [q(3)], inFlight: [f(1, 0, Infinity)] }),
+      { kind: 'connect', key: 1 },
+    ],
+    [
+      'a host at its cap: the split goes to the file on another host even if it gains less',
+      state({ total: 5, perHost: new Map([['a', 4], ['b', 1]]), inFlight: [f(1, 4, 1e9, 'a'), f(2, 1, 1000, 'b')] }),
+      { kind: 'connect', key: 2 },
+    ],
+    [
       'files with nothing to gain get no slot',
       state({ total: 2, perHost: new Map([['a', 2]]), inFlight: [f(1, 1, 0), f(2, 1, 0)] }),
       null,
