@@ -4,6 +4,7 @@
  * connection ends. A file is reported complete only after every byte arrived and every digest matched.
  */
 import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Dispatcher } from 'undici';
 import {
   ChecksumMismatchError,
@@ -18,7 +19,7 @@ import { parseDigestHeaders } from '../http/headers.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import { maskSecrets } from '../job/resolved.js';
 import { PartFile } from '../storage/part-file.js';
-import { ensureParentDir } from '../storage/safe-dir.js';
+import type { OutputDir } from '../storage/output-dir.js';
 import { controlPathOf, removeResumeState, writeResumeState } from '../storage/resume-state.js';
 import { hashService, verifyDigests } from '../verify/checksum.js';
 import type { ByteSink, RangeCursor } from './body-writer.js';
@@ -33,8 +34,8 @@ import { SpeedMeter } from './speed.js';
 export interface FileTaskContext {
   dispatcher: Dispatcher;
   events: EngineEmitter;
-  /** Output root: nothing is written outside it. */
-  root: string;
+  /** The output root: nothing is written outside it. */
+  output: OutputDir;
   /** Shared rate limiter, or undefined when unlimited. */
   rateLimit: ((bytes: number, signal: AbortSignal) => Promise<void>) | undefined;
   /** Aborted when the whole run stops (Ctrl-C, --fail-fast, --max-runtime). */
@@ -330,14 +331,14 @@ export class FileTask {
   }
 
   async #prepare(): Promise<boolean> {
-    const prep = await prepareFile(this.file);
+    const prep = await prepareFile(this.file, this.#ctx.output);
     this.#prepared = true;
     if (prep.action === 'skip') {
       this.#finish({ outcome: 'skipped', size: prep.size, sha256: prep.sha256, reason: prep.reason });
       return false;
     }
     try {
-      await ensureParentDir(this.#ctx.root, this.file.path);
+      await this.#ctx.output.ensureParentDir(this.file.path);
     } catch (error) {
       throw toLocalIOError(error, this.file.path, 'create the folder of');
     }
@@ -382,7 +383,10 @@ export class FileTask {
       this.#digests = parseDigestHeaders(info.headers);
       this.#url = info.finalUrl;
       if (info.crossOrigin) this.#userHeaders = {};
-      if (!this.#resuming && this.#size !== undefined) await this.#part!.truncate(this.#size);
+      // Preallocate what will be written in several ranges (an early EFBIG, a file length right for any order);
+      // a file that arrives in one piece is written in order anyway, and the extra syscall would be pure cost.
+      const willSplit = this.file.connections > 1 && this.#size !== undefined && this.#size > 2 * this.file.minSplitSize;
+      if (!this.#resuming && willSplit) await this.#part!.truncate(this.#size!);
       await this.#openHash();
       this.#known = true;
       this.#announceStart();
@@ -587,6 +591,7 @@ export class FileTask {
       this.#ctx.events.emit('file:verified', { ...this.ref, algorithm: this.file.checksum.algorithm, hex: this.file.checksum.hex });
     }
     await this.#part!.commit(this.file.path);
+    this.#ctx.output.renamedInto(dirname(this.file.path));
     this.#part = undefined;
     await removeResumeState(controlPathOf(this.file.path));
     this.#finish({

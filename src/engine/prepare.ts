@@ -5,6 +5,7 @@
 import { lstat, unlink } from 'node:fs/promises';
 import { ChecksumMismatchError, LocalIOError, toLocalIOError } from '../errors.js';
 import type { ResolvedFile } from '../job/resolved.js';
+import type { OutputDir } from '../storage/output-dir.js';
 import { PartFile } from '../storage/part-file.js';
 import { controlPathOf, readResumeState, removeResumeState, type ResumeState } from '../storage/resume-state.js';
 import { hashFile } from '../verify/checksum.js';
@@ -14,7 +15,8 @@ export type Preparation =
   | { action: 'fresh'; note: string | undefined }
   | { action: 'resume'; state: ResumeState };
 
-export async function prepareFile(file: ResolvedFile): Promise<Preparation> {
+export async function prepareFile(file: ResolvedFile, output: OutputDir): Promise<Preparation> {
+  const statNoFollow = (path: string) => statIfListed(output, path);
   const existing = await statNoFollow(file.path);
   if (existing && existing !== 'file') {
     throw new LocalIOError(`${file.path} exists and is ${existing === 'link' ? 'a symbolic link' : 'not a regular file'}`, { path: file.path, url: file.displayUrl });
@@ -39,7 +41,7 @@ export async function prepareFile(file: ResolvedFile): Promise<Preparation> {
     return { action: 'fresh', note: `discarded an untrusted ${partPath} (${why})` };
   }
   if (part === 'file') await discard(partPath, controlPath);
-  else await removeResumeState(controlPath);
+  else if (await output.mayExist(controlPath)) await removeResumeState(controlPath);
   return { action: 'fresh', note: undefined };
 }
 
@@ -68,7 +70,9 @@ async function discard(partPath: string, controlPath: string): Promise<void> {
   await removeResumeState(controlPath);
 }
 
-async function statNoFollow(path: string): Promise<'file' | 'link' | 'other' | undefined> {
+/** lstat, skipped for names the folder listing (taken once per run) does not have. */
+async function statIfListed(output: OutputDir, path: string): Promise<'file' | 'link' | 'other' | undefined> {
+  if (!(await output.mayExist(path))) return undefined;
   try {
     const stats = await lstat(path);
     if (stats.isSymbolicLink()) return 'link';

@@ -5,6 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { createDispatcher } from '../http/agent.js';
+import { OutputDir } from '../storage/output-dir.js';
 import type { ResolvedJob } from '../job/resolved.js';
 import { EngineEmitter, type FileResult, type RunSummary } from './events.js';
 import { FileTask, type FileTaskContext } from './file-task.js';
@@ -33,6 +34,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
+  const output = new OutputDir(job.dir);
   const bucket = job.limits.rate > 0 ? new TokenBucket({ rate: job.limits.rate }) : undefined;
   const startedAt = Date.now();
   const perHost = new Map<string, number>();
@@ -44,7 +46,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   const ctx: FileTaskContext = {
     dispatcher,
     events,
-    root: job.dir,
+    output,
     rateLimit: bucket ? (bytes, signal) => bucket.take(bytes, signal) : undefined,
     runSignal: stop.signal,
     released(task) {
@@ -158,6 +160,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
     await finished;
   } finally {
     clearInterval(ticker);
+    await output.sync();
     options.signal?.removeEventListener('abort', onAbort);
     if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
   }

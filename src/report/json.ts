@@ -23,6 +23,9 @@ export class JsonReporter implements Reporter {
   #lastRunProgress = Number.NEGATIVE_INFINITY;
   #detach: (() => void) | undefined;
   #ended = false;
+  /** Lines not written yet: a job of many small files emits thousands of events; one write per loop turn. */
+  #pending: string[] = [];
+  #flushScheduled = false;
 
   constructor(options: ReporterOptions) {
     this.#options = options;
@@ -46,6 +49,7 @@ export class JsonReporter implements Reporter {
     if (this.#ended) return;
     this.#ended = true;
     this.#write('summary', summary, this.#now());
+    this.#flush();
   }
 
   #handle(name: EngineEventName, event: EngineEvents[EngineEventName]): void {
@@ -68,7 +72,19 @@ export class JsonReporter implements Reporter {
 
   #write(name: string, fields: object, now: number): void {
     const line = JSON.stringify({ event: name, ...fields, time: new Date(now).toISOString() }, nullForUndefined);
-    this.#options.out.write(`${line}\n`);
+    this.#pending.push(`${line}\n`);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.join('');
+    this.#pending = [];
+    this.#options.out.write(text);
   }
 }
 

@@ -6,7 +6,6 @@
 
 import { constants, type promises as fsp } from 'node:fs';
 import { lstat, open, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { LocalIOError, toLocalIOError } from '../errors.js';
 
 type FileHandle = fsp.FileHandle;
@@ -170,14 +169,15 @@ export class PartFile {
   }
 
   /**
-   * Make the download final: fsync, close, rename over `finalPath` (an existing file there is replaced — the
-   * caller decided that), then fsync the directory so the rename itself survives a crash (best effort).
-   * fsync first, so that after a crash `finalPath` is either absent/old or complete, never a hole-filled file.
+   * Make the download final: fdatasync, close, rename over `finalPath` (an existing file there is replaced — the
+   * caller decided that). Sync first, so that after a crash `finalPath` is either absent/old or complete, never a
+   * hole-filled file. The folder itself is synced by the caller (OutputDir.sync, once per run), which makes the
+   * rename durable too.
    */
   async commit(finalPath: string): Promise<void> {
     const handle = this.#open('commit');
     try {
-      await handle.sync();
+      await handle.datasync();
     } catch (error) {
       await this.close().catch(() => undefined);
       throw toLocalIOError(error, this.path, 'sync');
@@ -188,7 +188,6 @@ export class PartFile {
     } catch (error) {
       throw toLocalIOError(error, finalPath, 'rename the .part file to');
     }
-    await syncDirectory(dirname(finalPath));
   }
 
   /** Close and delete the .part file; a file already gone is fine. */
@@ -218,17 +217,4 @@ async function openError(error: unknown, path: string, action: string): Promise<
     }
   }
   return toLocalIOError(error, path, action);
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, constants.O_RDONLY);
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some file systems refuse fsync on directories; the rename has happened either way.
-  }
 }
