@@ -1,0 +1,110 @@
+/**
+ * Output-path safety: every file lands inside the output folder, whatever the job file or the URL says.
+ * Paths are checked as text first (portable rules, the same answer on every OS), then resolved and
+ * checked again against the folder as a second line of defence.
+ */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+
+export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
+
+/** The longest file or folder name common file systems accept, in bytes. */
+const MAX_NAME_BYTES = 255;
+
+/**
+ * Check a relative output path and normalise it (`./a//b` → `a/b`). Rejected: empty, NUL or other control
+ * characters, backslashes, drive letters, absolute paths, `..` segments, a trailing `/` or `.`, names over
+ * 255 bytes. The reason reads after "got <path>": `(reason)`.
+ */
+export function checkRelativePath(text: string): PathCheck {
+  const fail = (reason: string): PathCheck => ({ ok: false, reason });
+  if (text === '') return fail('it is empty');
+  if (text.includes('\0')) return fail('it contains a NUL character');
+  if (/[\x01-\x1f\x7f]/.test(text)) return fail('it contains a control character');
+  if (text.includes('\\')) return fail('it contains a backslash; separate folders with /');
+  if (/^[A-Za-z]:/.test(text)) return fail('it starts with a drive letter; give a path relative to `dir`');
+  if (text.startsWith('/')) return fail('it is absolute; give a path relative to `dir`');
+  if (text.endsWith('/')) return fail('it ends with /; name a file, not a folder');
+  const segments = text.split('/');
+  if (segments.includes('..')) return fail('it contains a `..` segment; paths must stay inside `dir`');
+  if (segments.at(-1) === '.') return fail('it ends with /.; name a file, not a folder');
+  const kept = segments.filter((segment) => segment !== '' && segment !== '.');
+  if (kept.length === 0) return fail('it does not name a file');
+  if (kept.some((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES)) {
+    return fail(`a name in it is longer than ${MAX_NAME_BYTES} bytes`);
+  }
+  return { ok: true, path: kept.join('/') };
+}
+
+/**
+ * The file name a URL implies: its last path segment, percent-decoded, checked like a `path:`.
+ * `secrets` are expanded ${VAR} values: a name built from one would print it everywhere, so it is refused.
+ */
+export function fileNameFromUrl(url: URL, secrets: readonly string[] = []): PathCheck {
+  const addPath = (why: string): PathCheck => ({ ok: false, reason: `cannot derive a file name from the URL${why}; add \`path:\`` });
+  const segment = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
+  if (segment === '') return addPath('');
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    return addPath(': its last segment is not valid percent-encoding');
+  }
+  if (secrets.some((secret) => secret !== '' && name.includes(secret))) {
+    return addPath(': its last segment comes from an environment variable');
+  }
+  if (name.includes('/')) return addPath(`: its last segment decodes to ${JSON.stringify(name)}, which contains /`);
+  if (name === '.' || name === '..') return addPath(`: its last segment decodes to ${JSON.stringify(name)}`);
+  const checked = checkRelativePath(name);
+  if (!checked.ok) return addPath(`: its last segment decodes to ${JSON.stringify(name)} and ${checked.reason.replace(/^it /, '')}`);
+  return checked;
+}
+
+/** Absolute path of `relPath` inside `dir`, or undefined if it would resolve anywhere else. */
+export function outputPath(dir: string, relPath: string): string | undefined {
+  const absolute = resolve(dir, relPath);
+  const back = relative(dir, absolute);
+  if (back === '' || back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back)) return undefined;
+  return absolute;
+}
+
+export interface PathClaim {
+  index: number;
+  /** Normalised, as returned by checkRelativePath. */
+  relPath: string;
+}
+
+export interface PathConflict {
+  /** The later entry, which is the one reported. */
+  index: number;
+  message: string;
+}
+
+/**
+ * Entries that would write the same file (compared case-insensitively, as on macOS and Windows), or a
+ * file where another entry needs a folder (`a` and `a/b`). Each conflict names the earlier entry.
+ */
+export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] {
+  const files = new Map<string, PathClaim>();
+  const folders = new Map<string, PathClaim>();
+  const conflicts: PathConflict[] = [];
+  const show = (claim: PathClaim) => `files[${claim.index}] (${JSON.stringify(claim.relPath)})`;
+  for (const claim of claims) {
+    const key = claim.relPath.normalize('NFC').toLowerCase();
+    const parts = key.split('/');
+    const ancestors = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+    const same = files.get(key);
+    const usedAsFolder = folders.get(key);
+    const blockingFile = ancestors.map((folder) => files.get(folder)).find((found) => found !== undefined);
+    let message: string | undefined;
+    if (same) message = `same output path as ${show(same)}; paths are compared case-insensitively`;
+    else if (usedAsFolder) message = `${JSON.stringify(claim.relPath)} is a folder of ${show(usedAsFolder)}; it cannot also be a file`;
+    else if (blockingFile) message = `${JSON.stringify(claim.relPath)} needs a folder where ${show(blockingFile)} writes a file`;
+    if (message !== undefined) {
+      conflicts.push({ index: claim.index, message });
+      continue;
+    }
+    files.set(key, claim);
+    for (const folder of ancestors) if (!folders.has(folder)) folders.set(folder, claim);
+  }
+  return conflicts;
+}

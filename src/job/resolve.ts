@@ -1,0 +1,186 @@
+/**
+ * Validated job input → ResolvedJob: defaults applied, units parsed, ${VAR}s expanded, URLs and headers
+ * checked after expansion, output paths made absolute and checked. Pure: the environment, the job
+ * folder and the --dir override come in as options. Problems come back as path-addressed issues (all
+ * of them, not the first) so the loader can give each a line and column.
+ */
+import { resolve } from 'node:path';
+import type { Checksum, ChecksumAlgorithm, ResolvedFile, ResolvedJob, ResolvedLimits } from './resolved.js';
+import { describeReferences, expandEnv, type Env, type Expansion } from './env.js';
+import { checkRelativePath, fileNameFromUrl, findPathConflicts, outputPath, type PathCheck } from './paths.js';
+import {
+  HEADER_VALUE_PATTERN, JOB_DEFAULTS, LIMIT_DEFAULTS, type DefaultsInput, type FileEntryInput, type LimitsInput,
+} from './schema.js';
+import { describeValue, type PathIssue } from './suggest.js';
+import { parseDuration, parseRate, parseSize } from './units.js';
+
+export interface ResolveOptions {
+  /** The job file's folder: `defaults.dir` is relative to it. */
+  baseDir: string;
+  env: Env;
+  /** Output folder that replaces `defaults.dir` (the CLI's --dir), absolute or relative to the process cwd. */
+  dir?: string;
+  /** Absolute path of the job file, copied to ResolvedJob.source. */
+  source?: string;
+  /** false: URLs and header values are taken literally, e.g. typed in a shell that already expanded them. */
+  expandEnv?: boolean;
+}
+
+/** Validated job input. `undefined` entries failed validation (already reported) and are skipped. */
+export interface JobSpec {
+  defaults?: DefaultsInput | undefined;
+  limits?: LimitsInput | undefined;
+  files: ReadonlyArray<FileEntryInput | undefined>;
+}
+
+export type ResolveOutcome = { ok: true; job: ResolvedJob } | { ok: false; issues: PathIssue[] };
+
+type Path = (string | number)[];
+interface Header { name: string; value: string; secrets: string[] }
+
+export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutcome {
+  const issues: PathIssue[] = [];
+  const expand = (text: string): Expansion =>
+    options.expandEnv === false ? { value: text, names: [], secrets: [], problems: [] } : expandEnv(text, options.env);
+  const defaults = spec.defaults ?? {};
+  const dir = options.dir !== undefined ? resolve(options.dir) : resolve(options.baseDir, defaults.dir ?? JOB_DEFAULTS.dir);
+  const defaultHeaders = resolveHeaders(defaults.headers ?? {}, ['defaults', 'headers'], expand, issues);
+
+  const files: ResolvedFile[] = [];
+  const locations = new Map<number, Path>();
+  spec.files.forEach((entry, index) => {
+    if (entry === undefined) return;
+    const file = typeof entry === 'string' ? { url: entry } : entry;
+    const base: Path = ['files', index];
+    const urlPath = typeof entry === 'string' ? base : [...base, 'url'];
+    const url = resolveUrl(file.url, urlPath, expand, issues);
+    const headers = new Map(defaultHeaders);
+    for (const [key, header] of resolveHeaders(file.headers ?? {}, [...base, 'headers'], expand, issues)) headers.set(key, header);
+    const secrets = unique([...(url?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)]);
+
+    let named: PathCheck | undefined;
+    let pathAt = urlPath;
+    if (file.path !== undefined) {
+      pathAt = [...base, 'path'];
+      named = checkRelativePath(file.path);
+      if (!named.ok) {
+        issues.push({ path: pathAt, message: `expected a relative path inside \`dir\`, got ${describeValue(file.path)} (${named.reason})` });
+      }
+    } else if (url !== undefined) {
+      named = fileNameFromUrl(url.parsed, secrets);
+      if (!named.ok) issues.push({ path: pathAt, message: named.reason });
+    }
+    const relPath = named?.ok ? named.path : undefined;
+    const absolute = relPath === undefined ? undefined : outputPath(dir, relPath);
+    if (relPath !== undefined && absolute === undefined) {
+      issues.push({ path: pathAt, message: `${JSON.stringify(relPath)} resolves outside \`dir\`` });
+    }
+    if (url === undefined || relPath === undefined || absolute === undefined) return;
+
+    locations.set(index, pathAt);
+    files.push({
+      index,
+      url: url.parsed.href,
+      displayUrl: url.display,
+      path: absolute,
+      relPath,
+      priority: file.priority ?? 0,
+      connections: file.connections ?? defaults.connections ?? JOB_DEFAULTS.connections,
+      minSplitSize: parseSize(file.minSplitSize ?? defaults.minSplitSize ?? JOB_DEFAULTS.minSplitSize),
+      retries: file.retries ?? defaults.retries ?? JOB_DEFAULTS.retries,
+      timeout: parseDuration(file.timeout ?? defaults.timeout ?? JOB_DEFAULTS.timeout),
+      headers: Object.fromEntries([...headers.values()].map((header) => [header.name, header.value])),
+      secrets,
+      ifExists: file.ifExists ?? defaults.ifExists ?? JOB_DEFAULTS.ifExists,
+      checksum: file.checksum === undefined ? undefined : parseChecksum(file.checksum),
+    });
+  });
+
+  for (const conflict of findPathConflicts(files)) {
+    issues.push({ path: locations.get(conflict.index) ?? ['files', conflict.index], message: conflict.message });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, job: { source: options.source, dir, limits: resolveLimits(spec.limits ?? {}), files } };
+}
+
+function resolveLimits(limits: LimitsInput): ResolvedLimits {
+  return {
+    files: limits.files ?? LIMIT_DEFAULTS.files,
+    connections: limits.connections ?? LIMIT_DEFAULTS.connections,
+    perHost: limits.perHost ?? LIMIT_DEFAULTS.perHost,
+    rate: parseRate(limits.rate ?? LIMIT_DEFAULTS.rate),
+  };
+}
+
+function resolveUrl(
+  written: string,
+  path: Path,
+  expand: (text: string) => Expansion,
+  issues: PathIssue[],
+): { parsed: URL; display: string; secrets: string[] } | undefined {
+  const fail = (message: string) => void issues.push({ path, message });
+  const expanded = expand(written);
+  if (expanded.problems.length > 0) return void expanded.problems.forEach(fail);
+  const display = maskUserinfo(written);
+  // Name the variables, never show what they expanded to.
+  const after = expanded.names.length > 0 ? ` after expanding ${describeReferences(expanded.names)}` : '';
+  if (/[\0-\x1f\x7f]/.test(expanded.value)) return fail(`the URL contains a control character${after}`);
+  let parsed: URL;
+  try {
+    parsed = new URL(expanded.value);
+  } catch {
+    return fail(after ? `the URL is not valid${after}` : `expected an absolute http(s) URL, got ${describeValue(display)}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return fail(`unsupported scheme ${parsed.protocol.slice(0, -1)}: pdl downloads http and https URLs`);
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    const hint = 'send them in a header instead, e.g. `Authorization: "Basic ${CREDENTIALS}"`';
+    return fail(`credentials in the URL are not allowed${after} (they would show in logs); ${hint}`);
+  }
+  return { parsed, display, secrets: expanded.secrets };
+}
+
+/** Headers keyed by lower-case name; checks values again after expansion, without showing them. */
+function resolveHeaders(
+  headers: Record<string, string>,
+  path: Path,
+  expand: (text: string) => Expansion,
+  issues: PathIssue[],
+): Map<string, Header> {
+  const out = new Map<string, Header>();
+  for (const [name, written] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    const at: Path = [...path, name];
+    const earlier = out.get(key);
+    if (earlier) {
+      const message = `duplicate header \`${name}\` (same as \`${earlier.name}\`; header names are case-insensitive)`;
+      issues.push({ path: at, at: 'key', message });
+      continue;
+    }
+    const expanded = expand(written);
+    expanded.problems.forEach((message) => issues.push({ path: at, message }));
+    if (expanded.problems.length > 0) continue;
+    const after = expanded.names.length > 0 ? ` after expanding ${describeReferences(expanded.names)}` : '';
+    if (/[\r\n\0]/.test(expanded.value)) issues.push({ path: at, message: `the header value contains CR, LF or NUL${after}` });
+    else if (!HEADER_VALUE_PATTERN.test(expanded.value)) {
+      issues.push({ path: at, message: `the header value contains characters HTTP does not allow${after}` });
+    }
+    out.set(key, { name, value: expanded.value, secrets: expanded.secrets });
+  }
+  return out;
+}
+
+function parseChecksum(text: string): Checksum {
+  const colon = text.indexOf(':');
+  return { algorithm: text.slice(0, colon) as ChecksumAlgorithm, hex: text.slice(colon + 1).toLowerCase() };
+}
+
+/** `https://user:pw@host/` → `https://***@host/`, on the text as written (it may not parse before expansion). */
+export function maskUserinfo(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@');
+}
+
+function unique(items: readonly string[]): string[] {
+  return [...new Set(items)];
+}

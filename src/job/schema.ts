@@ -1,0 +1,257 @@
+/**
+ * The job file, version 1, as users write it: the one zod schema, its inferred input types, and the
+ * JSON Schema editors use. The schema checks shape and bounds only and transforms nothing, so the JSON
+ * Schema describes exactly what people type; resolve.ts applies defaults, units, env and paths.
+ */
+import { z } from 'zod';
+import { closest, describeValue } from './suggest.js';
+import {
+  DURATION_PATTERN, formatDuration, formatSize, KiB, MiB, parseDuration, parseRate, parseSize, RATE_PATTERN, SIZE_PATTERN, TiB,
+} from './units.js';
+
+export const IF_EXISTS = ['resume', 'skip', 'overwrite', 'fail'] as const;
+
+/** Hex digits per algorithm. */
+export const CHECKSUM_HEX_LENGTH = { sha256: 64, sha512: 128, sha1: 40, md5: 32 } as const;
+
+/** Headers pdl sets itself: framing, connection management and the ranges it plans. */
+export const MANAGED_HEADERS = [
+  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te',
+  'trailer', 'expect', 'range', 'if-range', 'accept-encoding',
+] as const;
+
+/** What a job means when it says nothing. */
+export const JOB_DEFAULTS = {
+  dir: './downloads', connections: 8, minSplitSize: 4 * MiB, retries: 5, timeout: 30_000, ifExists: 'resume',
+} as const;
+export const LIMIT_DEFAULTS = { files: 4, connections: 16, perHost: 8, rate: 0 } as const;
+
+/** Bounds, in bytes and milliseconds. */
+export const MIN_SPLIT_SIZE = { min: 64 * KiB, max: TiB } as const;
+export const TIMEOUT = { min: 100, max: 24 * 3_600_000 } as const;
+export const MIN_RATE = KiB;
+
+type Check = { error: (issue: { input?: unknown }) => string | undefined };
+
+/** Every check of a field reports the same sentence; `undefined` input (a missing key) falls through to "required". */
+function said(message: (input: unknown) => string): Check {
+  return { error: (issue) => (issue.input === undefined ? undefined : message(issue.input)) };
+}
+
+function integer(min: number, max: number, title: string, description: string) {
+  const e = said((v) => `expected an integer from ${min} to ${max}, got ${describeValue(v)}`);
+  return z.int(e).min(min, e).max(max, e).describe(`${description} (${min}–${max})`).meta({ title });
+}
+
+interface Quantity {
+  pattern: string;
+  parse: (value: string | number) => number;
+  /** The sentence after "expected", e.g. `a size from 64KiB to 1TiB such as 4MiB`. */
+  expected: string;
+  min: number;
+  max: number;
+  /** 0 is allowed below `min` (rate: unlimited). */
+  zero?: boolean;
+}
+
+/** A size or duration: `union(number, string)`, bounds checked after parsing so `1KiB` and `1024` agree. */
+function quantity(kind: Quantity, title: string, description: string) {
+  const e = said((v) => `expected ${kind.expected}, got ${describeValue(v)}`);
+  return z
+    .union([z.int(e).min(kind.zero ? 0 : kind.min, e).max(kind.max, e), z.string(e).regex(new RegExp(kind.pattern), e)], e)
+    .superRefine((value, ctx) => {
+      let parsed: number;
+      try {
+        parsed = kind.parse(value);
+      } catch {
+        return; // the branches already said what is wrong
+      }
+      const inRange = (parsed >= kind.min && parsed <= kind.max) || (kind.zero === true && parsed === 0);
+      if (!inRange) ctx.addIssue({ code: 'custom', message: e.error({ input: value }) ?? '' });
+    })
+    .describe(description)
+    .meta({ title });
+}
+
+const UNITS_HELP = 'bytes, or 4MiB, 512KiB, 1.5GB, 4m (KB/MB/GB = 1000ⁿ; KiB/MiB/GiB and k/m/g = 1024ⁿ)';
+const SPLIT_RANGE = `from ${formatSize(MIN_SPLIT_SIZE.min)} to ${formatSize(MIN_SPLIT_SIZE.max)}`;
+const TIMEOUT_RANGE = `from ${formatDuration(TIMEOUT.min)} to ${formatDuration(TIMEOUT.max)}`;
+const minSplitSize = (scope: string) =>
+  quantity(
+    { pattern: SIZE_PATTERN, parse: parseSize, ...MIN_SPLIT_SIZE, expected: `a size ${SPLIT_RANGE} such as 4MiB` },
+    'Minimum split size',
+    `Never split ${scope} into ranges smaller than this: ${UNITS_HELP}; ${SPLIT_RANGE}`,
+  );
+const timeout = () =>
+  quantity(
+    { pattern: DURATION_PATTERN, parse: parseDuration, ...TIMEOUT, expected: `a duration ${TIMEOUT_RANGE} such as 30s` },
+    'Stall timeout',
+    `A connection that delivers no bytes for this long is dropped and retried: milliseconds, or 500ms, 30s, 2m, 1h; ${TIMEOUT_RANGE}`,
+  );
+const rate = quantity(
+  {
+    pattern: RATE_PATTERN, parse: parseRate, min: MIN_RATE, max: Number.MAX_SAFE_INTEGER, zero: true,
+    expected: `0 (unlimited) or a rate of at least ${formatSize(MIN_RATE)}/s such as 50MiB`,
+  },
+  'Rate limit',
+  `Bytes per second over the whole run, 0 = unlimited, otherwise at least ${formatSize(MIN_RATE)}: ${UNITS_HELP}, "/s" optional`,
+).meta({ default: LIMIT_DEFAULTS.rate });
+
+const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const HEADER_VALUE_PATTERN = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+const headerName = z
+  .string()
+  .regex(TCHAR, { error: (i) => `header name ${describeValue(i.input)} is not an HTTP token (letters, digits and !#$%&'*+-.^_\`|~)` })
+  .refine((name) => !(MANAGED_HEADERS as readonly string[]).includes(name.toLowerCase()), {
+    error: (i) =>
+      `header \`${String(i.input)}\` is managed by pdl and cannot be set ` +
+      '(pdl sets Host, Range, If-Range, Accept-Encoding and the connection headers itself)',
+  });
+const headerValueError = said((v) =>
+  typeof v === 'string'
+    ? /[\r\n\0]/.test(v)
+      ? 'header values must not contain CR, LF or NUL'
+      : 'header values may contain only visible ASCII, spaces, tabs and Latin-1 characters'
+    : `expected a string (quote numbers: "1"), got ${describeValue(v)}`,
+);
+const headerValue = z
+  .string(headerValueError)
+  .regex(HEADER_VALUE_PATTERN, headerValueError)
+  .describe('Header value; ${VAR} expands from the environment, $${ is a literal ${');
+const headers = (title: string, description: string) =>
+  z
+    .record(headerName, headerValue, said((v) => `expected a mapping of header names to values, got ${describeValue(v)}`))
+    .describe(`${description}. Names are case-insensitive; values may use \${ENV_VAR} ($\${ for a literal \${)`)
+    .meta({ title });
+
+const ifExistsError = said((v) => {
+  const guess = typeof v === 'string' ? closest(v, IF_EXISTS) : undefined;
+  return `expected one of ${IF_EXISTS.join(', ')}, got ${describeValue(v)}${guess ? `; did you mean \`${guess}\`?` : ''}`;
+});
+const ifExists = z
+  .enum(IF_EXISTS, ifExistsError)
+  .describe('What to do when the output file exists: resume a partial download, skip it, overwrite it, or fail')
+  .meta({ title: 'If the file exists' });
+
+const checksumPattern = new RegExp(
+  `^(${Object.entries(CHECKSUM_HEX_LENGTH).map(([algorithm, n]) => `${algorithm}:[0-9a-fA-F]{${n}}`).join('|')})$`,
+);
+const checksumError = said((v) => {
+  const hint = /^(sha256|sha512|sha1|md5):([0-9a-fA-F]+)$/.exec(typeof v === 'string' ? v : '');
+  const wanted = hint ? CHECKSUM_HEX_LENGTH[hint[1] as keyof typeof CHECKSUM_HEX_LENGTH] : 0;
+  const length = hint ? ` (${hint[2]?.length} hex digits; ${hint[1]} has ${wanted})` : '';
+  return `expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5), got ${describeValue(v)}${length}`;
+});
+
+/** Per-file settings that `defaults` also sets; a file's value wins. */
+const overridable = (scope: string) => ({
+  connections: integer(1, 64, 'Connections', `Byte-range connections ${scope} may use (1 = never split)`).optional(),
+  minSplitSize: minSplitSize(scope).optional(),
+  retries: integer(0, 100, 'Retries', 'Attempts per request after the first, with exponential backoff and jitter').optional(),
+  timeout: timeout().optional(),
+  ifExists: ifExists.optional(),
+});
+
+const d = overridable('one file');
+export const defaultsSchema = z
+  .strictObject({
+    dir: z
+      .string(said((v) => `expected a folder path (a non-empty string), got ${describeValue(v)}`))
+      .min(1, said(() => 'expected a folder path, got an empty string'))
+      .regex(/^[^\0]*$/, said(() => 'the folder path must not contain NUL'))
+      .describe("Output root, relative to the job file's folder; nothing is written outside it. `pdl --dir` overrides it")
+      .meta({ title: 'Output folder', default: JOB_DEFAULTS.dir })
+      .optional(),
+    connections: d.connections.meta({ default: JOB_DEFAULTS.connections }),
+    minSplitSize: d.minSplitSize.meta({ default: '4MiB' }),
+    retries: d.retries.meta({ default: JOB_DEFAULTS.retries }),
+    timeout: d.timeout.meta({ default: '30s' }),
+    headers: headers('Default headers', "Request headers for every file; a file's header replaces the one with the same name").optional(),
+    ifExists: d.ifExists.meta({ default: JOB_DEFAULTS.ifExists }),
+  }, said((v) => `expected a mapping of default settings, got ${describeValue(v)}`))
+  .describe('Settings every file inherits; any file may override them (except `dir`)')
+  .meta({ title: 'Defaults' });
+
+export const limitsSchema = z
+  .strictObject({
+    files: integer(1, 1024, 'Files at once', 'Files in flight at once').meta({ default: LIMIT_DEFAULTS.files }).optional(),
+    connections: integer(1, 1024, 'Connections in total', 'Open connections in total')
+      .meta({ default: LIMIT_DEFAULTS.connections })
+      .optional(),
+    perHost: integer(1, 1024, 'Connections per host', 'Open connections to one host').meta({ default: LIMIT_DEFAULTS.perHost }).optional(),
+    rate: rate.optional(),
+  }, said((v) => `expected a mapping of limits, got ${describeValue(v)}`))
+  .describe('Limits for the whole run')
+  .meta({ title: 'Limits' });
+
+const f = overridable('this file');
+export const fileSchema = z
+  .strictObject({
+    url: z
+      .string(said((v) => `expected an http(s) URL, got ${describeValue(v)}`))
+      .min(1, said(() => 'expected an http(s) URL, got an empty string'))
+      .describe('http or https URL to download; ${VAR} expands from the environment ($${ for a literal ${)')
+      .meta({ title: 'URL' }),
+    path: z
+      .string(said((v) => `expected a relative file path, got ${describeValue(v)}`))
+      .describe("Output path relative to `dir`, with / between folders; defaults to the URL's last path segment")
+      .meta({ title: 'Output path' })
+      .optional(),
+    priority: integer(-1_000_000, 1_000_000, 'Priority', 'Higher starts first; ties keep the order in the file')
+      .meta({ default: 0 })
+      .optional(),
+    ...f,
+    headers: headers('Headers', 'Request headers for this file, merged over `defaults.headers`').optional(),
+    checksum: z
+      .string(checksumError)
+      .regex(checksumPattern, checksumError)
+      .describe('Expected digest as <algorithm>:<hex>, algorithm one of sha256, sha512, sha1, md5')
+      .meta({ title: 'Checksum', examples: [`sha256:${'0'.repeat(64)}`] })
+      .optional(),
+  }, said((v) => `expected a mapping with \`url:\`, got ${describeValue(v)}`))
+  .describe('A file to download')
+  .meta({ title: 'File' });
+
+const shortForm = z
+  .string()
+  .min(1, said(() => 'expected an http(s) URL, got an empty string'))
+  .describe('Short form: just the URL, every setting from `defaults`')
+  .meta({ title: 'URL' });
+const entryError = said((v) => `expected a URL or a mapping with \`url:\`, got ${describeValue(v)}`);
+export const fileEntrySchema = z
+  .union([shortForm, fileSchema], entryError)
+  .describe('A URL, or a mapping with `url:` and per-file settings');
+
+export const jobSchema = z
+  .strictObject({
+    version: z
+      .literal(1, said((v) => `expected 1 (the only job file version), got ${describeValue(v)}`))
+      .describe('Job file format version; always 1')
+      .meta({ title: 'Version' }),
+    defaults: defaultsSchema.optional(),
+    limits: limitsSchema.optional(),
+    files: z
+      .array(fileEntrySchema, said((v) => `expected a list of files, got ${describeValue(v)}`))
+      .min(1, said(() => 'expected at least one file, got an empty list'))
+      .describe('Files to download, in order; higher `priority` starts first')
+      .meta({ title: 'Files' }),
+  }, said((v) => `expected a mapping with \`version: 1\` and \`files:\` at the top level, got ${describeValue(v)}`))
+  .describe('A pdl job file: what to download, where, and how hard to try')
+  .meta({ title: 'pdl job file' });
+
+export type JobInput = z.input<typeof jobSchema>;
+export type DefaultsInput = NonNullable<JobInput['defaults']>;
+export type LimitsInput = NonNullable<JobInput['limits']>;
+export type FileInput = z.input<typeof fileSchema>;
+export type FileEntryInput = z.input<typeof fileEntrySchema>;
+
+/** JSON Schema (draft-07, which editors support best) of the INPUT users write; unknown keys disallowed. */
+export function jobJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(jobSchema, { io: 'input', target: 'draft-07', unrepresentable: 'throw' }) as Record<string, unknown>;
+}
+
+/** The committed file's exact text: 2-space JSON and a trailing newline. */
+export function jobSchemaText(): string {
+  return `${JSON.stringify(jobJsonSchema(), null, 2)}\n`;
+}

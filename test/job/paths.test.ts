@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { checkRelativePath, fileNameFromUrl, findPathConflicts, outputPath } from '../../src/job/paths.js';
+
+describe('checkRelativePath', () => {
+  const accepted: [string, string][] = [
+    ['tool.tar.gz', 'tool.tar.gz'],
+    ['tool/tool-1.2.3.tar.gz', 'tool/tool-1.2.3.tar.gz'],
+    ['./a//b', 'a/b'],
+    ['a/./b', 'a/b'],
+    ['..foo', '..foo'],
+    ['a/..b/c', 'a/..b/c'],
+    ['.hidden', '.hidden'],
+    ['dir:colon', 'dir:colon'],
+    ['日本語/ファイル.txt', '日本語/ファイル.txt'],
+    ['a'.repeat(255), 'a'.repeat(255)],
+  ];
+  for (const [input, normalised] of accepted) {
+    it(`accepts ${JSON.stringify(input.slice(0, 40))}`, () => assert.deepEqual(checkRelativePath(input), { ok: true, path: normalised }));
+  }
+
+  const rejected: [string, string][] = [
+    ['', 'it is empty'],
+    ['/etc/passwd', 'it is absolute; give a path relative to `dir`'],
+    ['../x', 'it contains a `..` segment; paths must stay inside `dir`'],
+    ['a/../../x', 'it contains a `..` segment; paths must stay inside `dir`'],
+    ['a/..', 'it contains a `..` segment; paths must stay inside `dir`'],
+    ['..', 'it contains a `..` segment; paths must stay inside `dir`'],
+    ['a\0b', 'it contains a NUL character'],
+    ['a\nb', 'it contains a control character'],
+    ['a\\b', 'it contains a backslash; separate folders with /'],
+    ['..\\x', 'it contains a backslash; separate folders with /'],
+    ['C:x', 'it starts with a drive letter; give a path relative to `dir`'],
+    ['c:/windows/x', 'it starts with a drive letter; give a path relative to `dir`'],
+    ['dir/', 'it ends with /; name a file, not a folder'],
+    ['dir/.', 'it ends with /.; name a file, not a folder'],
+    ['.', 'it ends with /.; name a file, not a folder'],
+    ['./', 'it ends with /; name a file, not a folder'],
+    ['a'.repeat(256), 'a name in it is longer than 255 bytes'],
+    ['é'.repeat(128), 'a name in it is longer than 255 bytes'],
+  ];
+  for (const [input, reason] of rejected) {
+    it(`rejects ${JSON.stringify(input.slice(0, 40))}`, () => assert.deepEqual(checkRelativePath(input), { ok: false, reason }));
+  }
+});
+
+describe('fileNameFromUrl', () => {
+  const table: [string, string | { reason: string }][] = [
+    ['https://example.org/releases/tool-1.2.3.tar.gz', 'tool-1.2.3.tar.gz'],
+    ['https://example.org/a%20b.txt?x=1#f', 'a b.txt'],
+    ['https://example.org/caf%C3%A9.txt', 'café.txt'],
+    ['https://example.org/', { reason: 'cannot derive a file name from the URL; add `path:`' }],
+    ['https://example.org', { reason: 'cannot derive a file name from the URL; add `path:`' }],
+    ['https://example.org/dir/', { reason: 'cannot derive a file name from the URL; add `path:`' }],
+    ['https://example.org/a%2Fb', { reason: 'cannot derive a file name from the URL: its last segment decodes to "a/b", which contains /; add `path:`' }],
+    ['https://example.org/x/%2e%2e%2fetc', { reason: 'cannot derive a file name from the URL: its last segment decodes to "../etc", which contains /; add `path:`' }],
+    ['https://example.org/a%5Cb', { reason: 'cannot derive a file name from the URL: its last segment decodes to "a\\\\b" and contains a backslash; separate folders with /; add `path:`' }],
+    ['https://example.org/a%00b', { reason: 'cannot derive a file name from the URL: its last segment decodes to "a\\u0000b" and contains a NUL character; add `path:`' }],
+    ['https://example.org/C%3Ax', { reason: 'cannot derive a file name from the URL: its last segment decodes to "C:x" and starts with a drive letter; give a path relative to `dir`; add `path:`' }],
+    ['https://example.org/%E0%A4%A', { reason: 'cannot derive a file name from the URL: its last segment is not valid percent-encoding; add `path:`' }],
+  ];
+  for (const [url, expected] of table) {
+    it(url, () => {
+      const result = fileNameFromUrl(new URL(url));
+      assert.deepEqual(result, typeof expected === 'string' ? { ok: true, path: expected } : { ok: false, ...expected });
+    });
+  }
+
+  it('refuses a name that contains an expanded secret, without showing it', () => {
+    const result = fileNameFromUrl(new URL('https://example.org/files/hunter2.bin'), ['hunter2']);
+    assert.deepEqual(result, { ok: false, reason: 'cannot derive a file name from the URL: its last segment comes from an environment variable; add `path:`' });
+  });
+});
+
+describe('outputPath', () => {
+  const dir = resolve('/tmp/pdl-out');
+  it('joins a checked path inside the folder', () => assert.equal(outputPath(dir, 'a/b.txt'), join(dir, 'a', 'b.txt')));
+  it('refuses anything that resolves outside or onto the folder itself', () => {
+    for (const rel of ['../x', '/etc/passwd', '.', '']) assert.equal(outputPath(dir, rel), undefined, rel);
+  });
+  it('allows names that merely start with two dots', () => assert.equal(outputPath(dir, '..foo'), join(dir, '..foo')));
+});
+
+describe('findPathConflicts', () => {
+  const table: { name: string; paths: string[]; expected: [number, string][] }[] = [
+    { name: 'distinct paths', paths: ['a.txt', 'b.txt', 'd/a.txt'], expected: [] },
+    {
+      name: 'same path, different case',
+      paths: ['Tool.tar.gz', 'x', 'tool.TAR.gz'],
+      expected: [[2, 'same output path as files[0] ("Tool.tar.gz"); paths are compared case-insensitively']],
+    },
+    {
+      name: 'a file, then a file inside it',
+      paths: ['a', 'a/b'],
+      expected: [[1, '"a/b" needs a folder where files[0] ("a") writes a file']],
+    },
+    {
+      name: 'a file inside a folder, then the folder as a file',
+      paths: ['a/b/c', 'A/B'],
+      expected: [[1, '"A/B" is a folder of files[0] ("a/b/c"); it cannot also be a file']],
+    },
+    {
+      name: 'each conflict names the first entry',
+      paths: ['x', 'x', 'X'],
+      expected: [
+        [1, 'same output path as files[0] ("x"); paths are compared case-insensitively'],
+        [2, 'same output path as files[0] ("x"); paths are compared case-insensitively'],
+      ],
+    },
+    { name: 'siblings sharing a prefix are fine', paths: ['ab', 'a/b', 'a.b'], expected: [] },
+    {
+      name: 'Unicode normalisation forms compare equal',
+      paths: ['caf\u00e9', 'cafe\u0301'],
+      expected: [[1, 'same output path as files[0] ("café"); paths are compared case-insensitively']],
+    },
+  ];
+  for (const { name, paths, expected } of table) {
+    it(name, () => {
+      const conflicts = findPathConflicts(paths.map((relPath, index) => ({ index, relPath })));
+      assert.deepEqual(conflicts.map((c) => [c.index, c.message]), expected);
+    });
+  }
+});

@@ -1,0 +1,84 @@
+/** The resolver on plain objects: what `pdl get` and `download()` use, without YAML or positions. */
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { JobFileError } from '../../src/errors.js';
+import { resolveJobObject } from '../../src/job/load.js';
+import { maskUserinfo, resolveJob } from '../../src/job/resolve.js';
+
+const options = { fileName: 'pdl get', baseDir: '/work', env: {}, expandEnv: false } as const;
+
+describe('resolveJobObject', () => {
+  it('builds the same ResolvedJob as a job file would', () => {
+    const job = resolveJobObject(
+      { version: 1, defaults: { dir: '/data', connections: 4, timeout: '10s', headers: { 'X-A': 'b' } }, limits: { files: 1 }, files: [{ url: 'https://e.org/x.iso', checksum: 'md5:' + 'F'.repeat(32) }] },
+      options,
+    );
+    assert.equal(job.dir, resolve('/data'));
+    assert.deepEqual(job.limits, { files: 1, connections: 16, perHost: 8, rate: 0 });
+    assert.equal(job.files[0]?.path, resolve('/data', 'x.iso'));
+    assert.equal(job.files[0]?.timeout, 10_000);
+    assert.deepEqual(job.files[0]?.headers, { 'X-A': 'b' });
+    assert.deepEqual(job.files[0]?.checksum, { algorithm: 'md5', hex: 'f'.repeat(32) });
+  });
+
+  it('takes URLs and headers literally when expandEnv is false (the shell already expanded them)', () => {
+    const job = resolveJobObject({ version: 1, files: [{ url: 'https://e.org/a?x=${HOME}', path: 'a', headers: { 'X-T': '${TOKEN}' } }] }, { ...options, env: { HOME: '/root', TOKEN: 't' } });
+    assert.equal(job.files[0]?.url, 'https://e.org/a?x=${HOME}');
+    assert.deepEqual(job.files[0]?.headers, { 'X-T': '${TOKEN}' });
+    assert.deepEqual(job.files[0]?.secrets, []);
+  });
+
+  it('reports every problem without positions, under the given name', () => {
+    assert.throws(
+      () => resolveJobObject({ version: 1, defaults: { connections: 99 }, files: [{ url: 'ftp://e.org/a' }, { url: 'https://e.org/', checksum: 'x' }] }, options),
+      (error: unknown) => {
+        assert.ok(error instanceof JobFileError);
+        assert.deepEqual(error.issues, [
+          { line: 0, column: 0, path: 'defaults.connections', message: 'expected an integer from 1 to 64, got 99' },
+          { line: 0, column: 0, path: 'files[1].checksum', message: 'expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5), got "x"' },
+          { line: 0, column: 0, path: 'files[0].url', message: 'unsupported scheme ftp: pdl downloads http and https URLs' },
+          { line: 0, column: 0, path: 'files[1].url', message: 'cannot derive a file name from the URL; add `path:`' },
+        ]);
+        assert.match(error.message, /^pdl get defaults\.connections: expected an integer from 1 to 64, got 99\n/);
+        return true;
+      },
+    );
+  });
+
+  it('does not trust a JS object either: __proto__ headers and keys stay harmless', () => {
+    const raw = JSON.parse('{"version":1,"files":[{"url":"https://e.org/a","headers":{"__proto__":"x"}}]}') as unknown;
+    const job = resolveJobObject(raw, options);
+    assert.equal(Object.getPrototypeOf(job.files[0]?.headers), Object.prototype);
+    assert.equal(({} as Record<string, unknown>).x, undefined);
+  });
+});
+
+describe('resolveJob', () => {
+  it('skips entries that failed validation but still checks the rest', () => {
+    const outcome = resolveJob({ files: [undefined, 'https://e.org/dup', undefined, { url: 'https://e.org/other/DUP' }] }, { baseDir: '/w', env: {} });
+    assert.deepEqual(outcome, {
+      ok: false,
+      issues: [{ path: ['files', 3, 'url'], message: 'same output path as files[1] ("dup"); paths are compared case-insensitively' }],
+    });
+  });
+
+  it('copies source and resolves a relative --dir against the process folder', () => {
+    const outcome = resolveJob({ files: ['https://e.org/a'] }, { baseDir: '/w', env: {}, dir: 'rel', source: '/w/jobs.yaml' });
+    assert.ok(outcome.ok);
+    assert.equal(outcome.job.source, '/w/jobs.yaml');
+    assert.equal(outcome.job.dir, resolve('rel'));
+  });
+});
+
+describe('maskUserinfo', () => {
+  const table: [string, string][] = [
+    ['https://user:pw@e.org/a', 'https://***@e.org/a'],
+    ['https://user@e.org/a@b', 'https://***@e.org/a@b'],
+    ['https://${CREDS}@e.org/', 'https://***@e.org/'],
+    ['https://e.org/a?mail=x@y', 'https://e.org/a?mail=x@y'],
+    ['https://e.org/#x@y', 'https://e.org/#x@y'],
+    ['not a url @ all', 'not a url @ all'],
+  ];
+  for (const [input, masked] of table) it(input, () => assert.equal(maskUserinfo(input), masked));
+});
