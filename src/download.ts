@@ -4,7 +4,7 @@
  */
 import { dirname, basename, resolve } from 'node:path';
 import { InterruptedError, PdlError } from './errors.js';
-import { resolveJobObject } from './job/load.js';
+import { resolveJobObject } from './job/check.js';
 import type { RunOptions } from './engine/run.js';
 import { runJob } from './engine/run.js';
 import type { FileResult } from './engine/events.js';

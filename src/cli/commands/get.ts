@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { JobFileError, UsageError } from '../../errors.js';
-import { resolveJobObject } from '../../job/load.js';
+import { resolveJobObject } from '../../job/check.js';
 import { intFlag, listFlag, parse, stringFlag } from '../args.js';
 import { execute } from '../execute.js';
 import { getHelp } from '../help.js';
