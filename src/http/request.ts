@@ -3,6 +3,7 @@
  * cross-origin hop; pdl drops EVERY header the user configured, refuses https → http, and detects loops.
  */
 import type { Dispatcher } from 'undici';
+import { request } from './agent.js';
 import { RedirectError } from '../errors.js';
 import { maskSecrets } from '../job/resolved.js';
 
@@ -43,7 +44,7 @@ export async function get(options: GetOptions): Promise<GetResponse> {
     leftOrigin ||= current.origin !== original.origin;
     const sameOrigin = !leftOrigin;
     const headers = sameOrigin ? { ...options.userHeaders, ...options.pdlHeaders } : { ...options.pdlHeaders };
-    const response = await options.dispatcher.request({
+    const response = await request(options.dispatcher, {
       origin: current.origin,
       path: current.pathname + current.search,
       method: options.method ?? 'GET',

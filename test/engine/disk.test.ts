@@ -1,31 +1,18 @@
 /** The local side: an existing final file (ifExists), a full disk, and links where pdl would write. */
-import { test, type TestContext } from 'node:test';
+import { test,type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, readlink, rmdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp,readFile,readdir,readlink,rmdir,symlink,writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runJob } from '../../src/engine/run.js';
 import { EngineEmitter } from '../../src/engine/events.js';
-import type { Checksum, IfExists } from '../../src/job/resolved.js';
-import { startFixtureServer } from '../helpers/fixture-server.js';
-import { makeJob, tempDir } from '../helpers/job.js';
+import type { Checksum,IfExists } from '../../src/job/resolved.js';
+import { makeJob } from '../helpers/job.js';
+import { sha256,KiB,MiB,fixture,assertDownloaded } from '../helpers/engine.js';
 
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const KiB = 1024;
-const MiB = 1024 * KiB;
 
-async function fixture(t: TestContext) {
-  const server = await startFixtureServer();
-  t.after(() => server.close());
-  return { server, dir: await tempDir(t) };
-}
 
-async function assertDownloaded(dir: string, relPath: string, sha: string): Promise<void> {
-  assert.equal(sha256(await readFile(join(dir, relPath))), sha);
-  assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.part') || n.endsWith('.pdl')), []);
-}
 
 const OLD = 'an older file the user already has\n';
 

@@ -1,40 +1,13 @@
 /** The engine on well-behaved but varied servers: ranges or not, length or not, empty files, many connections. */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { runJob, type RunOptions } from '../../src/engine/run.js';
-import { EngineEmitter, type EngineEventName, type EngineEvents } from '../../src/engine/events.js';
-import type { ResolvedJob } from '../../src/job/resolved.js';
-import { startFixtureServer } from '../helpers/fixture-server.js';
-import { makeJob, tempDir } from '../helpers/job.js';
+import { readdir } from 'node:fs/promises';
+import { makeJob } from '../helpers/job.js';
+import { KiB,MiB,fixture,run,assertDownloaded } from '../helpers/engine.js';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const KiB = 1024;
-const MiB = 1024 * 1024;
 
-async function fixture(t: TestContext) {
-  const server = await startFixtureServer();
-  t.after(() => server.close());
-  return { server, dir: await tempDir(t) };
-}
 
-/** Runs a job, recording every event. */
-async function run(job: ResolvedJob, options: RunOptions = {}) {
-  const events = new EngineEmitter();
-  const seen: Array<{ name: EngineEventName; event: unknown }> = [];
-  events.onAny((name, event) => seen.push({ name, event }));
-  const summary = await runJob(job, { ...options, events });
-  const of = <K extends EngineEventName>(name: K) => seen.filter((e) => e.name === name).map((e) => e.event as EngineEvents[K]);
-  return { summary, of };
-}
 
-/** The final file holds exactly `sha`, and no .part/.pdl is left beside it. */
-async function assertDownloaded(dir: string, relPath: string, sha: string): Promise<void> {
-  assert.equal(sha256(await readFile(join(dir, relPath))), sha);
-  assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.part') || n.endsWith('.pdl')), []);
-}
 
 test('a file is downloaded over several ranges and matches byte for byte', async (t) => {
   const { server, dir } = await fixture(t);

@@ -1,37 +1,16 @@
 /** Digests and validators: user checksums, server Repr-Digest/Digest, and which validator If-Range carries. */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { runJob, type RunOptions } from '../../src/engine/run.js';
-import { EngineEmitter, type EngineEventName, type EngineEvents } from '../../src/engine/events.js';
-import type { ChecksumAlgorithm, ResolvedJob } from '../../src/job/resolved.js';
-import { startFixtureServer, type DigestMode } from '../helpers/fixture-server.js';
-import { makeJob, tempDir } from '../helpers/job.js';
+import { readdir } from 'node:fs/promises';
+import type { ChecksumAlgorithm } from '../../src/job/resolved.js';
+import { type DigestMode } from '../helpers/fixture-server.js';
+import { makeJob } from '../helpers/job.js';
+import { KiB,fixture,run,assertDownloaded } from '../helpers/engine.js';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const KiB = 1024;
 
-async function fixture(t: TestContext) {
-  const server = await startFixtureServer();
-  t.after(() => server.close());
-  return { server, dir: await tempDir(t) };
-}
 
-async function run(job: ResolvedJob, options: RunOptions = {}) {
-  const events = new EngineEmitter();
-  const seen: Array<{ name: EngineEventName; event: unknown }> = [];
-  events.onAny((name, event) => seen.push({ name, event }));
-  const summary = await runJob(job, { ...options, events });
-  const of = <K extends EngineEventName>(name: K) => seen.filter((e) => e.name === name).map((e) => e.event as EngineEvents[K]);
-  return { summary, of };
-}
 
-async function assertDownloaded(dir: string, relPath: string, sha: string): Promise<void> {
-  assert.equal(sha256(await readFile(join(dir, relPath))), sha);
-  assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.part') || n.endsWith('.pdl')), []);
-}
 
 for (const algorithm of ['sha256', 'sha512', 'sha1', 'md5'] as const satisfies readonly ChecksumAlgorithm[]) {
   test(`a correct ${algorithm} checksum: done, and file:verified names it`, async (t) => {

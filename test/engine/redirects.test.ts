@@ -1,16 +1,13 @@
 /** Redirects: which headers follow, where range requests go, and the redirects pdl refuses. */
-import { test, type TestContext } from 'node:test';
+import { test,type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { runJob } from '../../src/engine/run.js';
 import type { ResolvedJob } from '../../src/job/resolved.js';
 import { startFixtureServer } from '../helpers/fixture-server.js';
-import { makeJob, tempDir } from '../helpers/job.js';
+import { makeJob,tempDir } from '../helpers/job.js';
+import { KiB,assertDownloaded } from '../helpers/engine.js';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const KiB = 1024;
 const SECRET = 'Bearer s3cret-token';
 
 async function fixture(t: TestContext, host?: string) {
@@ -19,10 +16,6 @@ async function fixture(t: TestContext, host?: string) {
   return server;
 }
 
-async function assertDownloaded(dir: string, relPath: string, sha: string): Promise<void> {
-  assert.equal(sha256(await readFile(join(dir, relPath))), sha);
-  assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.part') || n.endsWith('.pdl')), []);
-}
 
 const run = (job: ResolvedJob) => runJob(job);
 

@@ -1,38 +1,17 @@
 /** Stopping and resuming, and a file that changes on the server while pdl holds bytes of it. */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { readFile,readdir,stat,truncate,writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runJob, type RunOptions } from '../../src/engine/run.js';
-import { EngineEmitter, type EngineEventName, type EngineEvents } from '../../src/engine/events.js';
+import { EngineEmitter } from '../../src/engine/events.js';
 import type { ResolvedJob } from '../../src/job/resolved.js';
-import { startFixtureServer, type FixtureServer, type RecordedRequest } from '../helpers/fixture-server.js';
-import { makeJob, tempDir } from '../helpers/job.js';
+import { type FixtureServer,type RecordedRequest } from '../helpers/fixture-server.js';
+import { makeJob } from '../helpers/job.js';
+import { KiB,MiB,fixture,run,assertDownloaded } from '../helpers/engine.js';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const KiB = 1024;
-const MiB = 1024 * KiB;
 
-async function fixture(t: TestContext) {
-  const server = await startFixtureServer();
-  t.after(() => server.close());
-  return { server, dir: await tempDir(t) };
-}
 
-async function run(job: ResolvedJob, options: RunOptions = {}, events = new EngineEmitter()) {
-  const seen: Array<{ name: EngineEventName; event: unknown }> = [];
-  const stop = events.onAny((name, event) => seen.push({ name, event }));
-  const summary = await runJob(job, { ...options, events });
-  stop();
-  const of = <K extends EngineEventName>(name: K) => seen.filter((e) => e.name === name).map((e) => e.event as EngineEvents[K]);
-  return { summary, of };
-}
 
-async function assertDownloaded(dir: string, relPath: string, sha: string): Promise<void> {
-  assert.equal(sha256(await readFile(join(dir, relPath))), sha);
-  assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.part') || n.endsWith('.pdl')), []);
-}
 
 /** Bytes asked for by a `bytes=a-b` request; undefined for open-ended or plain requests. */
 function rangeLength(r: RecordedRequest): number | undefined {

@@ -3,21 +3,17 @@
  * files before ranges, keep-alive reuse across files, and the shared rate limit. Every assertion is about what
  * the servers saw or what reached the disk, never about how fast pdl is.
  */
-import { test, type TestContext } from 'node:test';
+import { test,type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile,readdir } from 'node:fs/promises';
 import { createDispatcher } from '../../src/http/agent.js';
-import { runJob, type RunOptions } from '../../src/engine/run.js';
-import { EngineEmitter, type EngineEventName, type EngineEvents } from '../../src/engine/events.js';
+import { runJob,type RunOptions } from '../../src/engine/run.js';
+import { EngineEmitter,type EngineEventName,type EngineEvents } from '../../src/engine/events.js';
 import type { ResolvedJob } from '../../src/job/resolved.js';
-import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
-import { makeJob, tempDir } from '../helpers/job.js';
+import { startFixtureServer,type FixtureServer } from '../helpers/fixture-server.js';
+import { makeJob,tempDir } from '../helpers/job.js';
+import { sha256,KiB,MiB } from '../helpers/engine.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function server(t: TestContext, host?: string): Promise<FixtureServer> {
   const s = await startFixtureServer(host ? { host } : {});

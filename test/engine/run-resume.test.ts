@@ -2,34 +2,16 @@
  * The job-level scheduler when files fail or the run is stopped: a failed file gives its slots back and the others
  * go on; failFast stops the run; an abort saves every file in flight and a rerun continues them all.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
-import { runJob, type RunOptions } from '../../src/engine/run.js';
-import { EngineEmitter, type EngineEventName, type EngineEvents } from '../../src/engine/events.js';
-import type { ResolvedJob } from '../../src/job/resolved.js';
-import { startFixtureServer, type FixtureServer, type RecordedRequest } from '../helpers/fixture-server.js';
-import { makeJob, tempDir } from '../helpers/job.js';
+import { readFile,readdir } from 'node:fs/promises';
+import { EngineEmitter } from '../../src/engine/events.js';
+import { type RecordedRequest } from '../helpers/fixture-server.js';
+import { makeJob } from '../helpers/job.js';
+import { sha256,KiB,MiB,fixture,run } from '../helpers/engine.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function fixture(t: TestContext): Promise<{ server: FixtureServer; dir: string }> {
-  const server = await startFixtureServer();
-  t.after(() => server.close());
-  return { server, dir: await tempDir(t) };
-}
 
-async function run(job: ResolvedJob, options: RunOptions = {}, events = new EngineEmitter()) {
-  const seen: Array<{ name: EngineEventName; event: unknown }> = [];
-  const stop = events.onAny((name, event) => seen.push({ name, event }));
-  const summary = await runJob(job, { ...options, events });
-  stop();
-  const of = <K extends EngineEventName>(name: K) => seen.filter((e) => e.name === name).map((e) => e.event as EngineEvents[K]);
-  return { summary, of };
-}
 
 const outcomes = (summary: { files: ReadonlyArray<{ path: string; outcome: string }> }) =>
   Object.fromEntries(summary.files.map((f) => [f.path, f.outcome]));
