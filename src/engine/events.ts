@@ -60,7 +60,9 @@ export interface EngineEvents {
     filesDone: number;
     filesFailed: number;
     filesTotal: number;
+    /** Bytes fetched over the network so far in this run. */
     transferred: number;
+    /** What this run will transfer in all (known once nothing is queued and every size in flight is known). */
     totalBytes: number | undefined;
     speed: number;
     active: number;

@@ -53,6 +53,8 @@ interface Connection {
   generation: number;
   /** Start of the current request (for events). */
   start: number;
+  /** When this connection started, for its average speed in progress events. */
+  startedAt: number;
   settled: Promise<void>;
 }
 
@@ -124,13 +126,13 @@ export class FileTask {
   }
 
   /** Connections in flight with their ranges, for progress events. */
-  connections(): Array<{ connection: number; start: number; end: number; position: number; speed: number }> {
+  connections(now = Date.now()): Array<{ connection: number; start: number; end: number; position: number; speed: number }> {
     return [...this.#conns.values()].map((c) => ({
       connection: c.id,
       start: c.start,
       end: Number.isFinite(c.cursor.end) ? c.cursor.end : -1,
       position: c.cursor.position,
-      speed: 0,
+      speed: (c.cursor.received * 1000) / Math.max(1, now - c.startedAt),
     }));
   }
 
@@ -219,6 +221,7 @@ export class FileTask {
       controller: new AbortController(),
       generation: this.#generation,
       start: range.position,
+      startedAt: Date.now(),
       settled: Promise.resolve(),
     };
     this.#conns.set(conn.id, conn);

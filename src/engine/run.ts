@@ -134,7 +134,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
         transferred: task.completedBytes,
         total: task.size,
         speed: fileSpeed,
-        connections: task.connections(),
+        connections: task.connections(now),
       });
     }
     const done = [...results.values()];
@@ -143,10 +143,21 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
       filesFailed: done.filter((r) => r.outcome === 'failed').length,
       filesTotal: tasks.length,
       transferred: transferredSoFar(),
-      totalBytes: undefined,
+      totalBytes: bytesThisRun(),
       speed,
       active: inFlight.length,
     });
+  }
+
+  /** What this run will have transferred in all, once nothing is queued and every size in flight is known. */
+  function bytesThisRun(): number | undefined {
+    if (queued.size > 0) return undefined;
+    let remaining = 0;
+    for (const task of inFlight) {
+      if (task.size === undefined) return undefined;
+      remaining += task.size - task.completedBytes;
+    }
+    return transferredSoFar() + remaining;
   }
 
   function transferredSoFar(): number {
