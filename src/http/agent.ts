@@ -14,6 +14,8 @@ export interface DispatcherOptions {
   perHost: number;
   /** TCP/TLS connect timeout in ms. */
   connectTimeout?: number;
+  /** An extra CA (PEM) to trust besides Node's bundled roots, e.g. a private CA or a test's self-signed cert. */
+  ca?: string | Buffer;
 }
 
 type AgentConstructor = new (options: Record<string, unknown>) => Dispatcher;
@@ -43,8 +45,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // pdl's own stall watchdog replaces these: undici's bodyTimeout also fires while *we* apply backpressure.
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: { timeout: options.connectTimeout ?? 30_000 },
+    connect: {
+      timeout: options.connectTimeout ?? 30_000,
+      ...(options.ca === undefined ? {} : { ca: withPublicRoots(options.ca) }),
+    },
   });
+}
+
+/**
+ * Node's `ca` replaces the trusted roots rather than adding to them: keep the public ones alongside the extra CA.
+ * node:tls is loaded here, not at the top, because it costs ~5 ms of startup and most runs pass no CA.
+ */
+function withPublicRoots(ca: string | Buffer): Array<string | Buffer> {
+  const { rootCertificates } = require('node:tls') as typeof import('node:tls');
+  return [...rootCertificates, ca];
 }
 
 /** undici's request API on any dispatcher (pdl's own, or one a library user passed in). */
