@@ -4,7 +4,7 @@
  * Messages never contain expanded secrets: callers pass masked URLs.
  */
 
-export type ErrorKind = 'usage' | 'job' | 'integrity' | 'network' | 'protocol' | 'io' | 'interrupted' | 'locked';
+export type ErrorKind = 'usage' | 'job' | 'integrity' | 'network' | 'protocol' | 'io' | 'interrupted' | 'locked' | 'internal';
 
 /** Exit codes, documented in the README. */
 export const EXIT_CODES = {
@@ -67,6 +67,8 @@ export function exitCodeOf(kind: ErrorKind): number {
       return EXIT_CODES.locked;
     case 'interrupted':
       return EXIT_CODES.sigint;
+    case 'internal':
+      return EXIT_CODES.someFailed;
   }
 }
 
@@ -187,6 +189,13 @@ export class InterruptedError extends PdlError {
   constructor(message = 'interrupted', options: PdlErrorOptions & { signal?: string } = {}) {
     super('E_INTERRUPTED', 'interrupted', message, options);
     this.signal = options.signal;
+  }
+}
+
+/** A bug in pdl itself (not the network, the server or the disk). */
+export class InternalError extends PdlError {
+  constructor(message: string, options?: PdlErrorOptions) {
+    super('E_INTERNAL', 'internal', message, options);
   }
 }
 

@@ -3,6 +3,13 @@
 import { EXIT_CODES } from '../errors.js';
 import { main } from './main.js';
 
+// `pdl run … | head` closes the pipe early: that is not an error of the download, so writes just stop.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 const controller = new AbortController();
 let signals = 0;
 const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {

@@ -121,6 +121,11 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
       if (range.end > askedEnd) {
         throw new ProtocolError(`server sent more than the range asked for (${String(headers['content-range'])})`, { url: request.displayUrl });
       }
+      if (range.size === undefined && range.end < askedEnd) {
+        // `bytes a-b/*` and less than asked: the file may go on past b, and nothing says how far. Never take the
+        // end of such a body for the end of the file; the caller falls back to one plain stream.
+        throw new ProtocolError(`server sent ${String(headers['content-range'])} without the total length`, { url: request.displayUrl });
+      }
       info.size = range.size;
       info.ranged = range.size !== undefined;
       // A server may answer with less than asked; the rest goes back to the pool of work.

@@ -8,6 +8,8 @@ import { dirname } from 'node:path';
 import type { Dispatcher } from 'undici';
 import {
   ChecksumMismatchError,
+  HttpStatusError,
+  InternalError,
   InterruptedError,
   PdlError,
   ProtocolError,
@@ -59,6 +61,8 @@ interface Connection {
 }
 
 const CHECKPOINT_MS = 1000;
+/** Statuses from a cached redirect target that mean "ask the original URL again" (an expired signed URL). */
+const EXPIRED_TARGET = new Set([401, 403, 404, 410]);
 
 export class FileTask {
   readonly file: ResolvedFile;
@@ -97,6 +101,7 @@ export class FileTask {
   #resumedBytes = 0;
   #firstIsNeeded = true;
   #announced = false;
+  #reResolved = 0;
 
   constructor(file: ResolvedFile, ctx: FileTaskContext) {
     this.file = file;
@@ -167,6 +172,11 @@ export class FileTask {
     const work = this.#chooseWork();
     if (!work) {
       this.#ctx.released(this);
+      if (this.#conns.size === 0 && this.#known && !this.#isComplete()) {
+        // Bytes missing and nothing can fetch them (a state pdl does not write): fail rather than spin.
+        this.#fail(new ProtocolError(`cannot fetch the missing bytes of ${this.file.relPath}: the server does not allow byte ranges`, { url: this.file.displayUrl }));
+        return;
+      }
       if (this.#conns.size === 0) this.#maybeFinish();
       return;
     }
@@ -177,6 +187,11 @@ export class FileTask {
       victim.cursor.end = work.at;
       this.#launch({ position: work.at, end: work.end }, false);
     }
+  }
+
+  /** The run was stopped: a file in flight without a connection (between ranges, verifying) finishes now. */
+  runStopped(): void {
+    if (this.#conns.size === 0) this.#maybeFinish();
   }
 
   /** Called by the run's ticker: drop connections that delivered nothing for `timeout`. */
@@ -316,6 +331,14 @@ export class FileTask {
           attempt = 0;
           continue;
         }
+        if (reason instanceof HttpStatusError && EXPIRED_TARGET.has(reason.status) && this.#url !== this.file.url && this.#reResolved < 3) {
+          // Later requests go straight to where the first one was redirected; such targets (signed CDN URLs)
+          // expire. Ask the URL from the job again, which redirects to a fresh one.
+          this.#reResolved++;
+          this.#url = this.file.url;
+          this.#userHeaders = this.file.headers;
+          continue;
+        }
         if (conn.cursor.position > before) attempt = 0;
         const decision = classifyRetry(reason, attempt + 1, this.file.retries, this.file.displayUrl, this.file.secrets);
         if (decision.retry === false) throw decision.error;
@@ -384,8 +407,7 @@ export class FileTask {
       this.#ranges = info.ranged;
       this.#validators = info.validators;
       this.#digests = parseDigestHeaders(info.headers);
-      this.#url = info.finalUrl;
-      if (info.crossOrigin) this.#userHeaders = {};
+      this.#followRedirect(info);
       // Preallocate what will be written in several ranges (an early EFBIG, a file length right for any order);
       // a file that arrives in one piece is written in order anyway, and the extra syscall would be pure cost.
       const willSplit = this.file.connections > 1 && this.#size !== undefined && this.#size > 2 * this.file.minSplitSize;
@@ -396,7 +418,16 @@ export class FileTask {
       this.#ctx.wake();
     } else if (validatorsDiffer(this.#validators, readValidators(info.headers))) {
       throw new RemoteChangedError('the file changed on the server during the download', { url: this.file.displayUrl });
+    } else {
+      this.#followRedirect(info);
     }
+  }
+
+  /** Later requests go where this answer came from; once a hop left the job's origin, user headers stay off. */
+  #followRedirect(info: ResponseInfo): void {
+    if (info.finalUrl === this.#url) return;
+    this.#url = info.finalUrl;
+    if (info.crossOrigin) this.#userHeaders = {};
   }
 
   #announceStart(): void {
@@ -528,12 +559,14 @@ export class FileTask {
     if (!this.#part) return;
     await this.#part.discard().catch(() => undefined);
     this.#part = undefined;
+    // Nothing is kept: "stopped at" must not promise a rerun bytes it will not find.
+    this.#done = [];
     await removeResumeState(controlPathOf(this.file.path)).catch(() => undefined);
   }
 
   #fail(error: unknown): void {
     if (this.#failure || this.#phase === 'finished') return;
-    this.#failure = error instanceof PdlError ? error : toLocalIOError(error, this.file.path, 'download to');
+    this.#failure = error instanceof PdlError ? error : asPdlError(error, this.file.path);
     this.#generation++;
     for (const conn of this.#conns.values()) conn.controller.abort(this.#failure);
     if (this.#conns.size === 0) this.#maybeFinish();
@@ -552,6 +585,8 @@ export class FileTask {
       void this.#finalizeSuccess().catch((error: unknown) => {
         this.#phase = 'active';
         this.#fail(error);
+        // #fail does nothing when a failure was recorded meanwhile (a checkpoint); finish with that one.
+        this.#maybeFinish();
       });
     } else {
       this.#ctx.wake();
@@ -574,10 +609,12 @@ export class FileTask {
     try {
       verifyDigests(digests, expected, { url: this.file.displayUrl, path: this.file.path });
     } catch (error) {
-      if (!(error instanceof ChecksumMismatchError) || this.#checksumRetries >= 1) {
+      if (!(error instanceof ChecksumMismatchError)) throw error;
+      if (this.#checksumRetries >= 1) {
         await this.#part?.discard();
         await removeResumeState(controlPathOf(this.file.path));
         this.#part = undefined;
+        this.#done = [];
         throw error;
       }
       this.#checksumRetries++;
@@ -587,7 +624,8 @@ export class FileTask {
       this.#firstIsNeeded = true;
       this.#prepared = true;
       this.#phase = 'active';
-      this.#ctx.wake();
+      // Not just wake(): the run may have been stopped while we verified, and then nothing would finish us.
+      this.#maybeFinish();
       return;
     }
     if (this.file.checksum) {
@@ -650,6 +688,12 @@ export class FileTask {
   #rangeRef(conn: Connection) {
     return { ...this.ref, connection: conn.id, start: conn.start, end: Number.isFinite(conn.cursor.end) ? conn.cursor.end : -1 };
   }
+}
+
+/** Anything that is not a PdlError is a bug of pdl's, not the disk's: say so (exit 1, stack under --verbose). */
+function asPdlError(error: unknown, path: string): PdlError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(`internal error while downloading to ${path}: ${message}`, { cause: error, path });
 }
 
 function describeValidators(v: Validators): string {

@@ -35,8 +35,10 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir): Promis
   }
   if (file.ifExists !== 'overwrite' && part === 'file') {
     const read = await readResumeState(controlPath);
-    if (read.status === 'ok' && read.state.url === file.displayUrl) return { action: 'resume', state: read.state };
-    const why = read.status === 'ok' ? 'its URL changed' : read.status === 'missing' ? 'no control file' : `control file unreadable: ${read.reason}`;
+    // pdl only writes control files for ranged downloads of known size; anything else cannot be resumed.
+    const usable = read.status === 'ok' && read.state.ranges && read.state.size !== undefined;
+    if (usable && read.state.url === file.displayUrl) return { action: 'resume', state: read.state };
+    const why = read.status === 'ok' ? (usable ? 'its URL changed' : 'it does not describe a resumable download') : read.status === 'missing' ? 'no control file' : `control file unreadable: ${read.reason}`;
     await discard(partPath, controlPath);
     return { action: 'fresh', note: `discarded an untrusted ${partPath} (${why})` };
   }

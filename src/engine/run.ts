@@ -28,11 +28,11 @@ const PROGRESS_EVERY_TICKS = 5;
 
 export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promise<RunSummary> {
   const events = options.events ?? new EngineEmitter();
-  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.perHost });
+  // Pools are per origin and a redirect can send several hosts to one origin (a CDN): the scheduler enforces
+  // perHost by the hosts in the job, so the pools must not be the tighter limit.
+  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections });
   const stop = new AbortController();
   const onAbort = () => stop.abort(options.signal?.reason);
-  if (options.signal?.aborted) onAbort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const output = new OutputDir(job.dir);
   const bucket = job.limits.rate > 0 ? new TokenBucket({ rate: job.limits.rate }) : undefined;
@@ -42,6 +42,10 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   let pumpQueued = false;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
+  // Files between connections (verifying, waiting for a slot) must hear about a stop too.
+  stop.signal.addEventListener('abort', () => schedulePump(), { once: true });
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const ctx: FileTaskContext = {
     dispatcher,
@@ -73,7 +77,10 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
 
   function pump(): void {
     pumpQueued = false;
-    if (stop.signal.aborted) return checkEnd();
+    if (stop.signal.aborted) {
+      for (const task of inFlight) task.runStopped();
+      return checkEnd();
+    }
     for (;;) {
       const action = nextAction({
         limits: job.limits,

@@ -93,10 +93,13 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
     const parts = key.split('/');
     const ancestors = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
     const same = files.get(key);
+    // pdl writes `<path>.part` and `<path>.pdl` beside each file: another entry may not use those names.
+    const workFile = key.endsWith('.part') || key.endsWith('.pdl') ? files.get(key.replace(/\.(part|pdl)$/, '')) : undefined;
     const usedAsFolder = folders.get(key);
     const blockingFile = ancestors.map((folder) => files.get(folder)).find((found) => found !== undefined);
     let message: string | undefined;
     if (same) message = `same output path as ${show(same)}; paths are compared case-insensitively`;
+    else if (workFile) message = `${JSON.stringify(claim.relPath)} is the name pdl uses for the partial download of ${show(workFile)}`;
     else if (usedAsFolder) message = `${JSON.stringify(claim.relPath)} is a folder of ${show(usedAsFolder)}; it cannot also be a file`;
     else if (blockingFile) message = `${JSON.stringify(claim.relPath)} needs a folder where ${show(blockingFile)} writes a file`;
     if (message !== undefined) {
@@ -104,6 +107,11 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
       continue;
     }
     files.set(key, claim);
+    // The other order: `x.part` listed first, then `x`.
+    for (const suffix of ['.part', '.pdl']) {
+      const earlier = files.get(key + suffix);
+      if (earlier) conflicts.push({ index: claim.index, message: `${show(earlier)} uses the name pdl gives the partial download of ${JSON.stringify(claim.relPath)}` });
+    }
     for (const folder of ancestors) if (!folders.has(folder)) folders.set(folder, claim);
   }
   return conflicts;

@@ -56,7 +56,7 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
     const url = resolveUrl(file.url, urlPath, expand, issues);
     const headers = new Map(defaultHeaders);
     for (const [key, header] of resolveHeaders(file.headers ?? {}, [...base, 'headers'], expand, issues)) headers.set(key, header);
-    const secrets = unique([...(url?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)]);
+    const secrets = unique([...(url?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)].flatMap(spellings));
 
     let named: PathCheck | undefined;
     let pathAt = urlPath;
@@ -183,4 +183,18 @@ export function maskUserinfo(url: string): string {
 
 function unique(items: readonly string[]): string[] {
   return [...new Set(items)];
+}
+
+/**
+ * A secret as it may show up in text pdl did not write itself: URLs are normalised (lower-case host,
+ * percent-encoding) before they reach error messages from the network stack.
+ */
+function spellings(secret: string): string[] {
+  const forms = [secret, secret.toLowerCase()];
+  try {
+    forms.push(encodeURI(secret), encodeURIComponent(secret));
+  } catch {
+    // A lone surrogate cannot be encoded; then it cannot appear encoded either.
+  }
+  return forms;
 }

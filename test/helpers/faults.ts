@@ -39,6 +39,8 @@ export type FaultAction =
   | { type: 'long'; extra: number; inContentLength?: boolean }
   /** 206 whose Content-Range (and body) start `shift` bytes away from what was asked. */
   | { type: 'wrong-content-range'; shift: number }
+  /** 206 for at most `max` bytes of what was asked, with an unknown total: `Content-Range: bytes a-b/*`. */
+  | { type: 'unknown-total'; max: number }
   /** 200 with the full body to a range request. */
   | { type: 'ignore-range' }
   | { type: 'redirect'; location: string; status?: RedirectStatus }

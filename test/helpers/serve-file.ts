@@ -187,8 +187,9 @@ export async function serveFile(
       start = Math.max(0, Math.min(size - 1, start + fault.shift));
       end = Math.max(start, Math.min(size - 1, end + fault.shift));
     }
+    if (fault?.type === 'unknown-total') end = Math.min(end, start + fault.max - 1);
     length = end - start + 1;
-    headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
+    headers['Content-Range'] = `bytes ${start}-${end}/${fault?.type === 'unknown-total' ? '*' : size}`;
     headers['Content-Length'] = String(length + extra);
   } else if (spec.contentLength !== false) {
     headers['Content-Length'] = String(length + extra);

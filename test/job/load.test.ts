@@ -116,7 +116,8 @@ describe('parseJobText: resolution', () => {
     assert.equal(a?.url, 'https://e.org/a.bin?key=k-456&price=${literal}');
     assert.equal(a?.displayUrl, 'https://e.org/a.bin?key=${KEY}&price=$${literal}');
     assert.deepEqual(a?.headers, { Authorization: 'Bearer tok-123', 'X-Loop': '${TOKEN}' });
-    assert.deepEqual(a?.secrets, ['k-456', 'tok-123', '${TOKEN}']);
+    // Each value, plus the spellings it takes in normalised URLs (lower case, percent-encoded), for masking.
+    assert.deepEqual(a?.secrets, ['k-456', 'tok-123', '${TOKEN}', '${token}', '$%7BTOKEN%7D', '%24%7BTOKEN%7D']);
     // The default Authorization was replaced, so its secret is not this file's.
     assert.deepEqual(b?.secrets, []);
     assert.deepEqual(b?.headers, { authorization: 'none' });

@@ -110,6 +110,19 @@ describe('findPathConflicts', () => {
     },
     { name: 'siblings sharing a prefix are fine', paths: ['ab', 'a/b', 'a.b'], expected: [] },
     {
+      name: "an entry named like another's partial download or control file",
+      paths: ['x.bin', 'X.bin.part', 'x.bin.pdl'],
+      expected: [
+        [1, '"X.bin.part" is the name pdl uses for the partial download of files[0] ("x.bin")'],
+        [2, '"x.bin.pdl" is the name pdl uses for the partial download of files[0] ("x.bin")'],
+      ],
+    },
+    {
+      name: 'the same, listed the other way round',
+      paths: ['y.part', 'y'],
+      expected: [[1, 'files[0] ("y.part") uses the name pdl gives the partial download of "y"']],
+    },
+    {
       name: 'Unicode normalisation forms compare equal',
       paths: ['caf\u00e9', 'cafe\u0301'],
       expected: [[1, 'same output path as files[0] ("café"); paths are compared case-insensitively']],
