@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { download, PdlError } from '../src/index.js';
+import { fixture, KiB, sha256 } from './helpers/engine.js';
+
+test('download(): one URL to one path through the same engine, verified; failures reject with the PdlError', async (t) => {
+  const { server, dir } = await fixture(t);
+  server.addFile('/lib.bin', { size: 700 * KiB, throttle: 4096 * KiB });
+  const out = join(dir, 'sub', 'lib.bin');
+  const result = await download(server.url('/lib.bin'), out, { connections: 4, minSplitSize: '128KiB', checksum: `sha256:${server.file('/lib.bin').sha256}` });
+  assert.equal(result.outcome, 'downloaded');
+  assert.equal(result.sha256, server.file('/lib.bin').sha256);
+  assert.equal(sha256(await readFile(out)), server.file('/lib.bin').sha256);
+
+  const failure = await download(server.url('/missing.bin'), join(dir, 'missing.bin'), { retries: 0 }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  assert.ok(failure instanceof PdlError);
+  assert.equal(failure.code, 'E_HTTP_STATUS');
+  assert.equal(failure.exitCode, 4);
+
+  await assert.rejects(download('ftp://example.org/x', join(dir, 'x')), (error: unknown) => error instanceof PdlError && error.exitCode === 2);
+});
