@@ -17,6 +17,8 @@ export const EXIT_CODES = {
   protocol: 5,
   io: 6,
   locked: 7,
+  /** `--max-runtime` elapsed: stopped like SIGINT (progress saved), told apart for cron. */
+  maxRuntime: 8,
   sigint: 130,
   sigterm: 143,
 } as const;
@@ -189,6 +191,31 @@ export class InterruptedError extends PdlError {
   constructor(message = 'interrupted', options: PdlErrorOptions & { signal?: string } = {}) {
     super('E_INTERRUPTED', 'interrupted', message, options);
     this.signal = options.signal;
+  }
+}
+
+/** Who holds a run lock, as its lock file says. */
+export interface RunLockHolder {
+  pid: number;
+  hostname: string;
+  /** ISO 8601. */
+  startedAt: string;
+}
+
+/**
+ * Another live `pdl run` holds the run lock of the same output root. `holder` is undefined when the lock file
+ * was just created and is still being written.
+ */
+export class RunLockedError extends PdlError {
+  readonly holder: RunLockHolder | undefined;
+
+  constructor(holder: RunLockHolder | undefined, root: string, lockPath: string, options: PdlErrorOptions = {}) {
+    const who = holder === undefined ? 'another pdl run (just starting)' : `another pdl run (pid ${holder.pid} on ${holder.hostname}, started ${holder.startedAt})`;
+    super('E_LOCKED', 'locked', `${who} is using ${root}; lock file ${lockPath} (delete it only if no pdl run is using that folder)`, {
+      ...options,
+      path: lockPath,
+    });
+    this.holder = holder;
   }
 }
 

@@ -4,9 +4,10 @@
  */
 import { EngineEmitter, type RunSummary } from '../engine/events.js';
 import { runJob } from '../engine/run.js';
-import { UsageError } from '../errors.js';
+import { EXIT_CODES, PdlError, UsageError } from '../errors.js';
 import type { ResolvedJob } from '../job/resolved.js';
 import { createReporter, defaultReporterKind, type ReporterKind } from '../report/index.js';
+import { buildRunReport, writeRunReport } from '../report/run-report.js';
 import { exitCodeForRun } from './exit-code.js';
 import type { CliIO } from './main.js';
 
@@ -15,6 +16,10 @@ export interface ExecuteOptions {
   quiet: boolean;
   verbose: boolean;
   failFast: boolean;
+  /** Stop cleanly (like SIGINT, progress saved) after this many milliseconds; the run then exits 8. */
+  maxRuntimeMs?: number | undefined;
+  /** Absolute path: write a JSON report of the run there, whatever its end. */
+  reportPath?: string | undefined;
 }
 
 export function reporterKind(value: string | undefined, io: CliIO): ReporterKind {
@@ -35,18 +40,47 @@ export async function execute(job: ResolvedJob, options: ExecuteOptions, io: Cli
   });
   const events = new EngineEmitter();
   reporter.attach(events);
+  const limit = withRuntimeLimit(io.signal, options.maxRuntimeMs);
+  const startedAt = new Date();
   let summary: RunSummary;
   try {
-    summary = await runJob(job, { events, signal: io.signal, failFast: options.failFast });
+    summary = await runJob(job, { events, signal: limit.signal, failFast: options.failFast });
   } catch (error) {
     // The live display holds the event loop open until it is ended.
     await reporter.end(emptySummary()).catch(() => undefined);
+    if (options.reportPath !== undefined) {
+      const failure = error instanceof PdlError ? error : undefined;
+      const report = buildRunReport({
+        job,
+        summary: emptySummary(),
+        startedAt,
+        finishedAt: new Date(),
+        exitCode: failure?.exitCode ?? EXIT_CODES.someFailed,
+        error: { code: failure?.code ?? 'E_INTERNAL', message: error instanceof Error ? error.message : String(error) },
+      });
+      // The run's own error is what the user needs to see; a report that cannot be written is secondary here.
+      await writeRunReport(options.reportPath, report).catch(() => undefined);
+    }
     throw error;
+  } finally {
+    limit.clear();
   }
   await reporter.end(summary);
-  return exitCodeForRun(summary);
+  const exitCode = exitCodeForRun(summary);
+  if (options.reportPath !== undefined) {
+    await writeRunReport(options.reportPath, buildRunReport({ job, summary, startedAt, finishedAt: new Date(), exitCode }));
+  }
+  return exitCode;
+}
+
+/** The CLI's signal, also aborted with reason 'max-runtime' once `ms` have passed. */
+function withRuntimeLimit(signal: AbortSignal, ms: number | undefined): { signal: AbortSignal; clear(): void } {
+  if (ms === undefined) return { signal, clear: () => undefined };
+  const limit = new AbortController();
+  const timer = setTimeout(() => limit.abort('max-runtime'), ms);
+  return { signal: AbortSignal.any([signal, limit.signal]), clear: () => clearTimeout(timer) };
 }
 
 function emptySummary(): RunSummary {
-  return { files: [], done: 0, skipped: 0, failed: 0, interrupted: 0, transferred: 0, elapsedMs: 0, speed: 0, stopped: undefined };
+  return { files: [], done: 0, skipped: 0, unchanged: 0, failed: 0, interrupted: 0, transferred: 0, elapsedMs: 0, speed: 0, stopped: undefined };
 }

@@ -5,6 +5,7 @@ import type { RunSummary } from '../engine/events.js';
 export function exitCodeForRun(summary: RunSummary): number {
   if (summary.stopped === 'SIGINT') return EXIT_CODES.sigint;
   if (summary.stopped === 'SIGTERM') return EXIT_CODES.sigterm;
+  if (summary.stopped === 'max-runtime') return EXIT_CODES.maxRuntime;
   const failures = summary.files.filter((file) => file.outcome === 'failed');
   if (failures.length === 0) return summary.interrupted > 0 ? EXIT_CODES.sigint : EXIT_CODES.ok;
   const kinds = new Set(failures.map((file) => file.error?.kind ?? 'unknown'));

@@ -8,11 +8,11 @@
  * directory fsync: losing it to a crash only brings back the previous state, which is still true.
  */
 
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open,unlink } from 'node:fs/promises';
 import type { Interval } from '../engine/intervals.js';
-import { LocalIOError, toLocalIOError } from '../errors.js';
+import { LocalIOError,toLocalIOError } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 export interface ResumeState {
   format: 'pdl-resume';
@@ -122,20 +122,7 @@ async function writeNow(path: string, state: ResumeState): Promise<void> {
   const data = `${JSON.stringify(json)}\n`;
   if (Buffer.byteLength(data) > MAX_BYTES) throw new LocalIOError(`cannot write ${path}: resume state too large`, { path });
 
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
-    try {
-      await handle.writeFile(data, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw toLocalIOError(error, path, 'write');
-  }
+  await writeFileAtomic(path, data);
 }
 
 /** On disk, `undefined` is spelled `null` so every key is always present. */

@@ -1,0 +1,182 @@
+/**
+ * The run lock: one `pdl run` per output root at a time, so two cron runs of the same job never fight over the
+ * same .part files. The lock is a small JSON file, `<root>/.pdl-run.lock`, created with O_EXCL; a lock left by a
+ * run that died (its pid no longer exists on this host) is taken over, so a crash or a kill -9 never needs a
+ * person to clean up.
+ *
+ * Known limit: two runs that find the same stale lock at the same instant could both take it over (the takeover
+ * is a rename, confirmed by reading the file back, not a compare-and-swap). That needs a crashed run and two new
+ * ones starting within microseconds of each other.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants,readFileSync,unlinkSync } from 'node:fs';
+import { lstat,mkdir,open,unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { LocalIOError,RunLockedError,toLocalIOError,type RunLockHolder } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export const RUN_LOCK_NAME = '.pdl-run.lock';
+
+/** A lock file that cannot be parsed is someone's lock being written, until it is this old. */
+const GARBAGE_GRACE_MS = 60_000;
+const MAX_BYTES = 64 * 1024;
+const MAX_ATTEMPTS = 5;
+
+export interface RunLockInfo {
+  pid: number;
+  startedAt: Date;
+  /** What holds the lock, e.g. `run jobs.yaml`; shown to nobody but a person reading the file. */
+  command?: string;
+  /** pdl's version. */
+  version?: string;
+}
+
+export interface RunLock {
+  readonly path: string;
+  /** Remove the lock file if it is still ours. Safe to call more than once. */
+  release(): Promise<void>;
+  /** The same, synchronously: for a process 'exit' handler. */
+  releaseSync(): void;
+}
+
+interface LockFile extends RunLockHolder {
+  format: 'pdl-run-lock';
+  /** Random: tells our lock from a later one of the same pid. */
+  token: string;
+  command?: string;
+  version?: string;
+}
+
+type ReadLock = { status: 'missing' } | { status: 'ok'; lock: LockFile } | { status: 'garbage'; ageMs: number };
+
+export async function acquireRunLock(root: string, info: RunLockInfo): Promise<RunLock> {
+  const path = join(root, RUN_LOCK_NAME);
+  try {
+    await mkdir(root, { recursive: true });
+  } catch (error) {
+    throw toLocalIOError(error, root, 'create');
+  }
+  const token = randomBytes(8).toString('hex');
+  const content: LockFile = {
+    format: 'pdl-run-lock',
+    pid: info.pid,
+    hostname: hostname(),
+    startedAt: info.startedAt.toISOString(),
+    token,
+    ...(info.command !== undefined ? { command: info.command } : {}),
+    ...(info.version !== undefined ? { version: info.version } : {}),
+  };
+  const data = `${JSON.stringify(content, null, 2)}\n`;
+
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (await createExclusive(path, data)) return heldLock(path, token);
+    const existing = await readLock(path);
+    // Released between our create and our read: try to create it again.
+    if (existing.status === 'missing') continue;
+    if (existing.status === 'ok' && isAlive(existing.lock)) throw new RunLockedError(existing.lock, root, path);
+    if (existing.status === 'garbage' && existing.ageMs < GARBAGE_GRACE_MS) throw new RunLockedError(undefined, root, path);
+    await writeFileAtomic(path, data);
+    const check = await readLock(path);
+    if (check.status === 'ok' && check.lock.token === token) return heldLock(path, token);
+    // Another run took the stale lock over at the same moment; the next round judges its lock.
+  }
+  throw new LocalIOError(`cannot take the run lock ${path}: it kept changing under us`, { path });
+}
+
+/** Whether the holder may still be running. A lock from another host cannot be checked, so it counts as held. */
+function isAlive(lock: LockFile): boolean {
+  if (lock.hostname !== hostname()) return true;
+  try {
+    process.kill(lock.pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+async function createExclusive(path: string, data: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw toLocalIOError(error, path, 'create');
+  }
+  try {
+    await handle.writeFile(data, 'utf8');
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw toLocalIOError(error, path, 'write');
+  }
+  await handle.close();
+  return true;
+}
+
+
+async function readLock(path: string): Promise<ReadLock> {
+  let text: string;
+  try {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile() || stats.size > MAX_BYTES) return { status: 'garbage', ageMs: Date.now() - stats.mtimeMs };
+      text = await handle.readFile('utf8');
+      const parsed = parseLock(text);
+      return parsed === undefined ? { status: 'garbage', ageMs: Date.now() - stats.mtimeMs } : { status: 'ok', lock: parsed };
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { status: 'missing' };
+    if (code === 'ELOOP') {
+      const stats = await lstat(path).catch(() => undefined);
+      return stats === undefined ? { status: 'missing' } : { status: 'garbage', ageMs: Date.now() - stats.mtimeMs };
+    }
+    throw toLocalIOError(error, path, 'read');
+  }
+}
+
+/** The lock in `text`, or undefined when it is not one we can trust (a pid ≤ 0 would signal a process group). */
+function parseLock(text: string): LockFile | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const lock = value as Partial<LockFile>;
+  if (lock.format !== 'pdl-run-lock') return undefined;
+  if (typeof lock.pid !== 'number' || !Number.isSafeInteger(lock.pid) || lock.pid <= 0) return undefined;
+  if (typeof lock.hostname !== 'string' || typeof lock.startedAt !== 'string' || typeof lock.token !== 'string') return undefined;
+  return lock as LockFile;
+}
+
+function heldLock(path: string, token: string): RunLock {
+  let released = false;
+  return {
+    path,
+    async release() {
+      if (released) return;
+      released = true;
+      const current = await readLock(path).catch(() => undefined);
+      if (current?.status !== 'ok' || current.lock.token !== token) return;
+      await unlink(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw toLocalIOError(error, path, 'remove');
+      });
+    },
+    releaseSync() {
+      if (released) return;
+      released = true;
+      try {
+        if (parseLock(readFileSync(path, 'utf8'))?.token === token) unlinkSync(path);
+      } catch {
+        // Exiting anyway: a lock left behind is taken over by the next run once this pid is gone.
+      }
+    },
+  };
+}
