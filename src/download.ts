@@ -17,7 +17,7 @@ export interface DownloadOptions extends Pick<RunOptions, 'dispatcher' | 'signal
   /** e.g. '30s' or milliseconds. */
   timeout?: string | number;
   minSplitSize?: string | number;
-  ifExists?: 'resume' | 'skip' | 'overwrite' | 'fail';
+  ifExists?: 'resume' | 'skip' | 'overwrite' | 'fail' | 'newer';
 }
 
 export async function download(url: string, path: string, options: DownloadOptions = {}): Promise<FileResult> {

@@ -11,7 +11,8 @@ Usage:
   pdl --version | --help
 
 Exit codes: 0 ok · 1 some files failed · 2 usage or job-file error · 3 integrity (checksum, changed file)
-            4 network, timeouts, HTTP errors · 5 server protocol violation · 6 local I/O · 130/143 interrupted
+            4 network, timeouts, HTTP errors · 5 server protocol violation · 6 local I/O
+            7 another pdl run is using the output folder · 8 stopped by --max-runtime · 130/143 interrupted
 `;
 }
 
@@ -27,11 +28,17 @@ Options:
   --rate <size>           cap on the total rate, e.g. 20MiB (per second); 0 = unlimited
   --only <glob>           only output paths matching the glob (repeatable; * within a folder, ** across)
   --fail-fast             stop everything at the first failed file
+  --newer                 re-check existing files with the server and fetch only what changed (ifExists: newer)
   --dry-run               print the resolved plan in start order and exit without touching the network
+  --max-runtime <dur>     stop cleanly after this long (e.g. 50m), progress saved; exit code 8
+  --report <path>         write a JSON report of the run there (also when it fails or is stopped)
   --reporter <kind>       tty | plain | json (default: tty on a terminal, plain otherwise)
   --quiet                 only failures and the final summary
   --verbose               more detail; full errors with stacks
   -h, --help              this help
+
+Only one pdl run at a time may use an output folder: it holds <dir>/.pdl-run.lock while it runs, and a second
+run exits with code 7 naming the holder's pid. A lock left by a run that died is taken over.
 `;
 
 export const getHelp = `Usage: pdl get <url> [options]

@@ -4,7 +4,14 @@
  */
 import { EventEmitter } from 'node:events';
 
-export type FileOutcome = 'downloaded' | 'resumed' | 'skipped' | 'failed' | 'interrupted';
+/**
+ * `unchanged`: `ifExists: newer` found the local copy current (the server said 304, or it matches the checksum);
+ * `repaired`: the local copy no longer matched what pdl had written (edited, truncated) and was fetched again.
+ */
+export type FileOutcome = 'downloaded' | 'resumed' | 'repaired' | 'unchanged' | 'skipped' | 'failed' | 'interrupted';
+
+/** The outcomes of a file that ended well. */
+export type DoneOutcome = 'downloaded' | 'resumed' | 'repaired' | 'unchanged' | 'skipped';
 
 export interface FileRef {
   /** Position in the job file. */
@@ -31,6 +38,8 @@ export interface FailureInfo {
 
 export interface EngineEvents {
   'run:start': { files: number; totalBytes: number | undefined; startedAt: number };
+  /** Something the user should know that is not about one file (e.g. an unreadable state file was ignored). */
+  'run:note': { message: string };
   'file:queued': FileRef & { priority: number };
   'file:start': FileRef & { size: number | undefined; resumedBytes: number; ranges: boolean };
   'file:progress': FileRef & {
@@ -43,7 +52,7 @@ export interface EngineEvents {
   'file:retry': FileRef & { attempt: number; delayMs: number; reason: string };
   'file:verified': FileRef & { algorithm: string; hex: string };
   'file:done': FileRef & {
-    outcome: 'downloaded' | 'resumed' | 'skipped';
+    outcome: DoneOutcome;
     size: number;
     /** Bytes fetched over the network in this run. */
     transferred: number;
@@ -88,14 +97,19 @@ export interface RunSummary {
   files: FileResult[];
   done: number;
   skipped: number;
+  /**
+   * Files `ifExists: newer` found current (not in `done` or `skipped`). Optional only until every place that
+   * builds a summary by hand sets it; runJob always does.
+   */
+  unchanged: number;
   failed: number;
   interrupted: number;
   transferred: number;
   elapsedMs: number;
   /** Bytes per second over the whole run. */
   speed: number;
-  /** Set when the run was stopped by a signal or abort. */
-  stopped: 'SIGINT' | 'SIGTERM' | 'abort' | undefined;
+  /** Set when the run was stopped by a signal, by the run's time limit (`max-runtime`) or by another abort. */
+  stopped: 'SIGINT' | 'SIGTERM' | 'max-runtime' | 'abort' | undefined;
 }
 
 export type EngineEventName = keyof EngineEvents;
@@ -122,6 +136,7 @@ export class EngineEmitter {
   onAny(listener: <K extends EngineEventName>(name: K, event: EngineEvents[K]) => void): () => void {
     const names: EngineEventName[] = [
       'run:start',
+      'run:note',
       'file:queued',
       'file:start',
       'file:progress',

@@ -190,7 +190,7 @@ export class ShortBodyError extends NetworkError {
   }
 }
 
-function statusError(status: number, headers: Record<string, string | string[] | undefined>, url: string): HttpStatusError {
+export function statusError(status: number, headers: Record<string, string | string[] | undefined>, url: string): HttpStatusError {
   const text = `HTTP ${status}`;
   if (status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)) {
     return new RetryableStatusError(status, text, single(headers['retry-after']), url);

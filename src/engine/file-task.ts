@@ -21,13 +21,16 @@ import { parseDigestHeaders } from '../http/headers.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import { maskSecrets } from '../job/resolved.js';
 import { PartFile } from '../storage/part-file.js';
+import type { MirrorState } from '../storage/mirror-state.js';
 import type { OutputDir } from '../storage/output-dir.js';
 import { controlPathOf, removeResumeState, writeResumeState } from '../storage/resume-state.js';
 import { hashService, verifyDigests } from '../verify/checksum.js';
 import type { ByteSink, RangeCursor } from './body-writer.js';
-import type { EngineEmitter, FailureInfo, FileRef, FileResult } from './events.js';
+import { checkRemote } from './conditional.js';
+import type { DoneOutcome, EngineEmitter, FailureInfo, FileRef, FileResult } from './events.js';
 import { fetchRange, readValidators, ShortBodyError, validatorsDiffer, type ResponseInfo, type Validators } from './fetch-range.js';
 import { addInterval, contiguousPrefix, isComplete, normalize, totalLength, type Interval } from './intervals.js';
+import { mirrorEntryOf } from './newer.js';
 import { prepareFile } from './prepare.js';
 import { chooseWork, segmentSizeFor } from './ranges.js';
 import { classifyRetry } from './retry-decision.js';
@@ -38,6 +41,11 @@ export interface FileTaskContext {
   events: EngineEmitter;
   /** The output root: nothing is written outside it. */
   output: OutputDir;
+  /**
+   * What pdl learned about completed files in this root (`.pdl-state.json`): read by `newer`, written on success.
+   * Undefined when the root does not use it.
+   */
+  mirror: MirrorState | undefined;
   /** Shared rate limiter, or undefined when unlimited. */
   rateLimit: ((bytes: number, signal: AbortSignal) => Promise<void>) | undefined;
   /** Aborted when the whole run stops (Ctrl-C, --fail-fast, --max-runtime). */
@@ -102,6 +110,8 @@ export class FileTask {
   #firstIsNeeded = true;
   #announced = false;
   #reResolved = 0;
+  /** The local copy no longer matched what pdl wrote: this download repairs it. */
+  #repair = false;
 
   constructor(file: ResolvedFile, ctx: FileTaskContext) {
     this.file = file;
@@ -357,12 +367,33 @@ export class FileTask {
   }
 
   async #prepare(): Promise<boolean> {
-    const prep = await prepareFile(this.file, this.#ctx.output);
+    const prep = await prepareFile(this.file, this.#ctx.output, this.#ctx.mirror?.get(this.file.relPath));
     this.#prepared = true;
-    if (prep.action === 'skip') {
-      this.#finish({ outcome: 'skipped', size: prep.size, sha256: prep.sha256, reason: prep.reason });
+    if (prep.action === 'skip' || prep.action === 'unchanged') {
+      this.#finish({ outcome: prep.action === 'skip' ? 'skipped' : 'unchanged', size: prep.size, sha256: prep.sha256, reason: prep.reason });
       return false;
     }
+    if (prep.action === 'conditional') {
+      const answer = await checkRemote({
+        dispatcher: this.#ctx.dispatcher,
+        url: this.file.url,
+        userHeaders: this.file.headers,
+        secrets: this.file.secrets,
+        displayUrl: this.file.displayUrl,
+        entry: prep.entry,
+        signal: this.#ctx.runSignal,
+        retries: this.file.retries,
+        timeoutMs: this.file.timeout,
+        onRetry: (info) => this.#ctx.events.emit('file:retry', { ...this.ref, ...info }),
+      });
+      if (answer === 'stopped') return false;
+      if (answer === 'not-modified') {
+        this.#finish({ outcome: 'unchanged', size: prep.entry.size, sha256: prep.entry.sha256, reason: 'not modified on the server' });
+        return false;
+      }
+      // A new version: downloaded to .part like any other; the old copy stays in place until the rename.
+    }
+    this.#repair = prep.action === 'fresh' && prep.repair === true;
     try {
       await this.#ctx.output.ensureParentDir(this.file.path);
     } catch (error) {
@@ -438,6 +469,8 @@ export class FileTask {
 
   async #openHash(): Promise<void> {
     const algorithms = new Set<'sha256' | 'sha512' | 'sha1' | 'md5'>();
+    // The state file records sha256, so `newer` can tell a damaged local copy from the one pdl wrote.
+    if (this.#ctx.mirror) algorithms.add('sha256');
     if (this.file.checksum) algorithms.add(this.file.checksum.algorithm);
     for (const digest of this.#digests) algorithms.add(digest.algorithm);
     this.#hash?.abort();
@@ -635,8 +668,12 @@ export class FileTask {
     this.#ctx.output.renamedInto(dirname(this.file.path));
     this.#part = undefined;
     await removeResumeState(controlPathOf(this.file.path));
+    if (this.#ctx.mirror && digests.sha256 !== undefined) {
+      const entry = mirrorEntryOf(this.file, { finalUrl: this.#url, validators: this.#validators, size, sha256: digests.sha256 });
+      this.#ctx.mirror.record(this.file.relPath, entry);
+    }
     this.#finish({
-      outcome: this.#resumedBytes > 0 ? 'resumed' : 'downloaded',
+      outcome: this.#repair ? 'repaired' : this.#resumedBytes > 0 ? 'resumed' : 'downloaded',
       size,
       sha256: digests.sha256,
       reason: undefined,
@@ -673,7 +710,7 @@ export class FileTask {
     this.#settle({ outcome: 'interrupted', size: this.#size, sha256: undefined, error: undefined });
   }
 
-  #finish(done: { outcome: 'downloaded' | 'resumed' | 'skipped'; size: number; sha256: string | undefined; reason: string | undefined }): void {
+  #finish(done: { outcome: DoneOutcome; size: number; sha256: string | undefined; reason: string | undefined }): void {
     const elapsedMs = Date.now() - this.#startedAt;
     this.#ctx.events.emit('file:done', { ...this.ref, ...done, transferred: this.transferred, elapsedMs, ...(done.reason ? { reason: done.reason } : {}) });
     this.#settle({ outcome: done.outcome, size: done.size, sha256: done.sha256, error: undefined });

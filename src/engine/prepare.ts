@@ -1,27 +1,35 @@
 /**
  * What to do with a file before any request: `ifExists` against what is on disk. Nothing the user already had is
- * touched unless they asked (`overwrite`); a .part is trusted only with a readable control file that matches.
+ * touched unless they asked (`overwrite`, or `newer` and the server has another version); a .part is trusted only
+ * with a readable control file that matches.
  */
 import { lstat, unlink } from 'node:fs/promises';
 import { ChecksumMismatchError, LocalIOError, toLocalIOError } from '../errors.js';
 import type { ResolvedFile } from '../job/resolved.js';
+import type { MirrorEntry } from '../storage/mirror-state.js';
 import type { OutputDir } from '../storage/output-dir.js';
 import { PartFile } from '../storage/part-file.js';
 import { controlPathOf, readResumeState, removeResumeState, type ResumeState } from '../storage/resume-state.js';
 import { hashFile } from '../verify/checksum.js';
+import { decideNewer, type NewerDecision } from './newer.js';
 
 export type Preparation =
   | { action: 'skip'; reason: string; size: number; sha256: string | undefined }
-  | { action: 'fresh'; note: string | undefined }
-  | { action: 'resume'; state: ResumeState };
+  | { action: 'fresh'; note: string | undefined; repair?: boolean }
+  | { action: 'resume'; state: ResumeState }
+  | NewerDecision;
 
-export async function prepareFile(file: ResolvedFile, output: OutputDir): Promise<Preparation> {
+/** `entry`: what the state file says pdl last wrote to this path (used by `ifExists: newer` only). */
+export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?: MirrorEntry): Promise<Preparation> {
   const statNoFollow = (path: string) => statIfListed(output, path);
   const existing = await statNoFollow(file.path);
   if (existing && existing !== 'file') {
     throw new LocalIOError(`${file.path} exists and is ${existing === 'link' ? 'a symbolic link' : 'not a regular file'}`, { path: file.path, url: file.displayUrl });
   }
-  if (existing === 'file' && file.ifExists !== 'overwrite') {
+  // `newer` keeps the file until a new version is complete; a .part beside it is a replacement cut short, dropped
+  // below rather than resumed (it may be of a version older than the one the server has now).
+  const newer = existing === 'file' && file.ifExists === 'newer' ? await decideNewer(file, entry) : undefined;
+  if (existing === 'file' && file.ifExists !== 'overwrite' && !newer) {
     if (file.ifExists === 'fail') {
       throw new LocalIOError(`${file.path} already exists (ifExists: fail)`, { path: file.path, url: file.displayUrl });
     }
@@ -33,7 +41,7 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir): Promis
   if (part === 'link' || part === 'other') {
     throw new LocalIOError(`${partPath} is ${part === 'link' ? 'a symbolic link' : 'not a regular file'}; remove it`, { path: partPath, url: file.displayUrl });
   }
-  if (file.ifExists !== 'overwrite' && part === 'file') {
+  if (file.ifExists !== 'overwrite' && !newer && part === 'file') {
     const read = await readResumeState(controlPath);
     // pdl only writes control files for ranged downloads of known size; anything else cannot be resumed.
     const usable = read.status === 'ok' && read.state.ranges && read.state.size !== undefined;
@@ -44,7 +52,7 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir): Promis
   }
   if (part === 'file') await discard(partPath, controlPath);
   else if (await output.mayExist(controlPath)) await removeResumeState(controlPath);
-  return { action: 'fresh', note: undefined };
+  return newer ?? { action: 'fresh', note: undefined };
 }
 
 /** A complete file is already there: verify it when a checksum is given, never replace it silently. */

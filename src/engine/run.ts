@@ -5,6 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { createDispatcher } from '../http/agent.js';
+import { MirrorState } from '../storage/mirror-state.js';
 import { OutputDir } from '../storage/output-dir.js';
 import type { ResolvedJob } from '../job/resolved.js';
 import { EngineEmitter, type FileResult, type RunSummary } from './events.js';
@@ -35,6 +36,11 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   const onAbort = () => stop.abort(options.signal?.reason);
 
   const output = new OutputDir(job.dir);
+  const loaded = await MirrorState.load(job.dir);
+  // The state file serves `ifExists: newer`. It is kept current by every run in a root that uses it (or did, so a
+  // switch between modes stays cheap), and never created elsewhere: `pdl get` and plain jobs leave no extra file
+  // in the user's folder and pay no sha256 pass.
+  const mirror = loaded.present || job.files.some((file) => file.ifExists === 'newer') ? loaded.state : undefined;
   const bucket = job.limits.rate > 0 ? new TokenBucket({ rate: job.limits.rate }) : undefined;
   const startedAt = Date.now();
   const perHost = new Map<string, number>();
@@ -51,6 +57,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
     dispatcher,
     events,
     output,
+    mirror,
     rateLimit: bucket ? (bytes, signal) => bucket.take(bytes, signal) : undefined,
     runSignal: stop.signal,
     released(task) {
@@ -122,6 +129,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   }
 
   events.emit('run:start', { files: tasks.length, totalBytes: undefined, startedAt });
+  if (loaded.note !== undefined) events.emit('run:note', { message: `${loaded.note}; files with ifExists: newer are downloaded again` });
   for (const task of tasks) events.emit('file:queued', { ...task.ref, priority: task.file.priority });
 
   let ticks = 0;
@@ -178,6 +186,8 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
     await finished;
   } finally {
     clearInterval(ticker);
+    // A state file that cannot be saved costs the next `newer` run a download, never a wrong file: a note, not a failure.
+    await mirror?.close().catch((error: unknown) => events.emit('run:note', { message: error instanceof Error ? error.message : String(error) }));
     await output.sync();
     options.signal?.removeEventListener('abort', onAbort);
     if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
@@ -191,8 +201,9 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   const transferred = transferredSoFar();
   const summary: RunSummary = {
     files,
-    done: files.filter((f) => f.outcome === 'downloaded' || f.outcome === 'resumed').length,
+    done: files.filter((f) => f.outcome === 'downloaded' || f.outcome === 'resumed' || f.outcome === 'repaired').length,
     skipped: files.filter((f) => f.outcome === 'skipped').length,
+    unchanged: files.filter((f) => f.outcome === 'unchanged').length,
     failed: files.filter((f) => f.outcome === 'failed').length,
     interrupted: files.filter((f) => f.outcome === 'interrupted').length,
     transferred,
@@ -247,5 +258,5 @@ class HostQueues {
 }
 
 function stopReason(reason: unknown): RunSummary['stopped'] {
-  return reason === 'SIGINT' || reason === 'SIGTERM' ? reason : 'abort';
+  return reason === 'SIGINT' || reason === 'SIGTERM' || reason === 'max-runtime' ? reason : 'abort';
 }

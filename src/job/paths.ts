@@ -99,6 +99,9 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
     const blockingFile = ancestors.map((folder) => files.get(folder)).find((found) => found !== undefined);
     let message: string | undefined;
     if (same) message = `same output path as ${show(same)}; paths are compared case-insensitively`;
+    // Spelled out, not imported: job/ does not depend on storage/ (mirror-state.ts MIRROR_STATE_NAME).
+    else if (key === '.pdl-state.json') message = `${JSON.stringify(claim.relPath)} is the name of pdl's state file in the output folder`;
+    else if (key === '.pdl-run.lock') message = `${JSON.stringify(claim.relPath)} is the name of pdl's run lock in the output folder`;
     else if (workFile) message = `${JSON.stringify(claim.relPath)} is the name pdl uses for the partial download of ${show(workFile)}`;
     else if (usedAsFolder) message = `${JSON.stringify(claim.relPath)} is a folder of ${show(usedAsFolder)}; it cannot also be a file`;
     else if (blockingFile) message = `${JSON.stringify(claim.relPath)} needs a folder where ${show(blockingFile)} writes a file`;

@@ -3,7 +3,8 @@
  * This is the only form of a job the engine ever sees; `pdl get` builds one directly.
  */
 
-export type IfExists = 'resume' | 'skip' | 'overwrite' | 'fail';
+/** `newer`: keep a file the server says is unchanged (conditional GET), replace it atomically otherwise. */
+export type IfExists = 'resume' | 'skip' | 'overwrite' | 'fail' | 'newer';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha512' | 'sha1' | 'md5';
 

@@ -9,7 +9,7 @@ import {
   DURATION_PATTERN, formatDuration, formatSize, KiB, MiB, parseDuration, parseRate, parseSize, RATE_PATTERN, SIZE_PATTERN, TiB,
 } from './units.js';
 
-export const IF_EXISTS = ['resume', 'skip', 'overwrite', 'fail'] as const;
+export const IF_EXISTS = ['resume', 'skip', 'overwrite', 'fail', 'newer'] as const;
 
 /** Hex digits per algorithm. */
 export const CHECKSUM_HEX_LENGTH = { sha256: 64, sha512: 128, sha1: 40, md5: 32 } as const;
@@ -131,7 +131,9 @@ const ifExistsError = said((v) => {
 });
 const ifExists = z
   .enum(IF_EXISTS, ifExistsError)
-  .describe('What to do when the output file exists: resume a partial download, skip it, overwrite it, or fail')
+  .describe(
+    'What to do when the output file exists: resume a partial download, skip it, overwrite it, fail, or replace it only when the server has a newer version (newer)',
+  )
   .meta({ title: 'If the file exists' });
 
 const checksumPattern = new RegExp(

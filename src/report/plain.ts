@@ -42,7 +42,8 @@ export class PlainReporter implements Reporter {
       },
       'file:start': (e) => this.#line('start', `${e.path} (${startSize(e)}) from ${e.url}`),
       'file:retry': (e) => this.#line('retry', `${e.path}: ${retryText(e)}`),
-      'file:done': (e) => this.#line('done', `${e.path}  ${doneText(e)}`),
+      'run:note': (e) => this.#line('note', e.message),
+      'file:done': (e) => this.#line(doneLabel(e.outcome), `${e.path}  ${doneText(e)}`),
       'file:interrupted': (e) => this.#line('stop', `${e.path} at ${formatProgress(e.completedBytes, e.size)}`),
       'run:progress': (e) => this.#progress(e),
       ...(verbose ? this.#verboseHandlers() : {}),
@@ -107,9 +108,15 @@ function retryText(e: { reason: string; attempt: number; delayMs: number }): str
   return `${e.reason} (attempt ${e.attempt}, waiting ${formatDuration(e.delayMs)})`;
 }
 
+/** "unchanged path", "repaired path": what a mirror run did to each file, greppable in a log. */
+function doneLabel(outcome: EngineEvents['file:done']['outcome']): string {
+  return outcome === 'unchanged' || outcome === 'repaired' ? outcome : 'done';
+}
+
 function doneText(e: EngineEvents['file:done']): string {
   const size = formatBytes(e.size);
   if (e.outcome === 'skipped') return `${size} skipped${e.reason === undefined ? '' : ` (${e.reason})`}`;
+  if (e.outcome === 'unchanged') return `${size}${e.reason === undefined ? '' : ` (${e.reason})`}`;
   const speed = e.elapsedMs > 0 ? `${formatSpeed((e.transferred * 1000) / e.elapsedMs)}` : undefined;
   const notes = [
     ...(speed === undefined ? [] : [speed]),

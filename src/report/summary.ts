@@ -28,6 +28,7 @@ export function formatSummary(summary: RunSummary, options: SummaryOptions = {})
 
 function totalsLine(summary: RunSummary): string {
   const counts = [`${summary.done} done`, `${summary.skipped} skipped`, `${summary.failed} failed`];
+  if ((summary.unchanged ?? 0) > 0) counts.splice(1, 0, `${summary.unchanged} unchanged`);
   if (summary.interrupted > 0) counts.push(`${summary.interrupted} interrupted`);
   const bytes = formatBytes(summary.transferred);
   return `${counts.join(', ')}, ${bytes} in ${formatDuration(summary.elapsedMs)} (${formatSpeed(summary.speed)})`;

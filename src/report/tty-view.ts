@@ -85,7 +85,8 @@ export class TtyView {
       'range:retry': (e) => this.#note(e, `#${e.connection} retry ${e.attempt}: ${e.reason}`, e.delayMs),
       'file:done': (e) => {
         this.#active.delete(e.index);
-        if (e.outcome === 'skipped') this.#skipped += 1;
+        // Files `newer` found current count with the skipped: nothing was written either way.
+        if (e.outcome === 'skipped' || e.outcome === 'unchanged') this.#skipped += 1;
         else this.#done += 1;
       },
       'file:failed': (e) => {

@@ -108,3 +108,25 @@ test('pdl validate and schema: exit 0 and 2, every problem with line:column; a c
   assert.equal(result.code, 0, result.stderr);
   assertCleanStderr(result.stderr);
 });
+
+test('pdl run --newer: a second run of an unchanged job transfers no body bytes; a changed file is replaced', async (t) => {
+  const { server, dir } = await fixture(t);
+  const a = server.addFile('/a.bin', { size: 100 * KiB });
+  const b = server.addFile('/b.bin', { size: 100 * KiB });
+  const job = await jobFile(dir, [`  - ${a}`, `  - ${b}`]);
+  assert.equal((await runCli(['run', job, '--newer'])).code, 0);
+
+  server.reset();
+  const again = await runCli(['run', job, '--newer', '--reporter', 'plain']);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.equal(server.stats.bytesServed, 0, 'nothing was downloaded again');
+  assert.match(again.stdout, /2 unchanged/);
+
+  server.reset();
+  server.setVersion('/b.bin', 2);
+  const changed = await runCli(['run', job, '--newer']);
+  assert.equal(changed.code, 0, changed.stdout + changed.stderr);
+  assert.equal(sha256(await readFile(join(dir, 'out', 'b.bin'))), server.file('/b.bin').sha256);
+  assert.ok(server.requests.filter((r) => r.path === '/a.bin').every((r) => r.status === 304), 'the unchanged file was only asked, not fetched');
+  assert.ok(server.requests.some((r) => r.path === '/b.bin' && (r.status === 200 || r.status === 206)), 'the changed one was fetched');
+});

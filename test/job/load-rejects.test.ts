@@ -120,8 +120,8 @@ const schemaRows: Row[] = [
     name: 'ifExists, with and without a close match',
     text: job('  - url: https://e.org/a', '    ifExists: overwite', '  - url: https://e.org/b', '    ifExists: replace'),
     expected: [
-      'jobs.yaml:4:15 files[0].ifExists: expected one of resume, skip, overwrite, fail, got "overwite"; did you mean `overwrite`?',
-      'jobs.yaml:6:15 files[1].ifExists: expected one of resume, skip, overwrite, fail, got "replace"',
+      'jobs.yaml:4:15 files[0].ifExists: expected one of resume, skip, overwrite, fail, newer, got "overwite"; did you mean `overwrite`?',
+      'jobs.yaml:6:15 files[1].ifExists: expected one of resume, skip, overwrite, fail, newer, got "replace"',
     ],
   },
   {

@@ -118,6 +118,11 @@ describe('findPathConflicts', () => {
       ],
     },
     {
+      name: "the output folder's state file (any case) is pdl's; in a subfolder it is an ordinary name",
+      paths: ['.PDL-state.json', 'sub/.pdl-state.json'],
+      expected: [[0, '".PDL-state.json" is the name of pdl\'s state file in the output folder']],
+    },
+    {
       name: 'the same, listed the other way round',
       paths: ['y.part', 'y'],
       expected: [[1, 'files[0] ("y.part") uses the name pdl gives the partial download of "y"']],

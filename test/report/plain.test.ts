@@ -8,7 +8,7 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const ref = (index: number, path: string) => ({ index, path, url: `http://127.0.0.1/${path}` });
 const emptySummary: RunSummary = {
-  files: [], done: 1, skipped: 1, failed: 1, interrupted: 0, transferred: 12 * MiB, elapsedMs: 3000, speed: 4 * MiB,
+  files: [], done: 1, skipped: 1, unchanged: 0, failed: 1, interrupted: 0, transferred: 12 * MiB, elapsedMs: 3000, speed: 4 * MiB,
   stopped: undefined,
 };
 
@@ -125,4 +125,17 @@ test('plain survives odd event orders and malformed events, and stops listening 
   events.emit('file:start', { ...ref(0, 'late.bin'), size: 1, resumedBytes: 0, ranges: false });
   assert.equal(out.lines().length, 2, 'one summary, nothing after end');
   assert.equal(events.listenerCount('file:start'), 0);
+});
+
+test('ifExists: newer outcomes print as "unchanged path" and "repaired path"; run notes as "note"', async () => {
+  const { out, reporter, events } = await plain();
+  events.emit('run:note', { message: 'ignored /d/.pdl-state.json: not valid JSON' });
+  events.emit('file:done', { ...ref(0, 'same.bin'), outcome: 'unchanged', size: MiB, transferred: 0, elapsedMs: 5, sha256: undefined, reason: 'not modified on the server' });
+  events.emit('file:done', { ...ref(1, 'fixed.bin'), outcome: 'repaired', size: MiB, transferred: MiB, elapsedMs: 1000, sha256: undefined });
+  await reporter.end({ ...emptySummary, done: 1, skipped: 0, failed: 0, unchanged: 1 });
+  const lines = out.text().split('\n');
+  assert.ok(lines.includes('note   ignored /d/.pdl-state.json: not valid JSON'), out.text());
+  assert.ok(lines.includes('unchanged same.bin  1.0 MiB (not modified on the server)'), out.text());
+  assert.ok(lines.some((line) => line.startsWith('repaired fixed.bin  1.0 MiB in ')), out.text());
+  assert.ok(lines.some((line) => line.startsWith('1 done, 1 unchanged, 0 skipped, 0 failed')), out.text());
 });

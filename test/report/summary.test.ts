@@ -15,7 +15,7 @@ function file(index: number, outcome: FileResult['outcome'], extra: Partial<File
 function summary(files: FileResult[], extra: Partial<RunSummary> = {}): RunSummary {
   const count = (o: FileResult['outcome']) => files.filter((f) => f.outcome === o).length;
   return {
-    files, done: count('downloaded') + count('resumed'), skipped: count('skipped'), failed: count('failed'),
+    files, done: count('downloaded') + count('resumed'), skipped: count('skipped'), unchanged: count('unchanged'), failed: count('failed'),
     interrupted: count('interrupted'), transferred: 1.2 * 1024 * MiB, elapsedMs: 34_500, speed: 35.6 * MiB,
     stopped: undefined, ...extra,
   };

@@ -59,7 +59,7 @@ export async function feedSyntheticRun(events: EngineEmitter, tickMs = 5): Promi
   }
   const count = (o: FileResult['outcome']) => results.filter((r) => r.outcome === o).length;
   const summary: RunSummary = {
-    files: results, done: count('downloaded'), skipped: count('skipped'), failed: count('failed'),
+    files: results, done: count('downloaded'), skipped: count('skipped'), unchanged: count('unchanged'), failed: count('failed'),
     interrupted: 0, transferred, elapsedMs: 1234, speed: 40e6, stopped: undefined,
   };
   events.emit('run:done', summary);

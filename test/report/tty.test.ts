@@ -58,7 +58,7 @@ test('tty draws a bounded, collapsing task list on err and prints the summary af
 
 test('tty end() without attach just prints the summary; quiet prints failures and summary as lines', async () => {
   const summary: RunSummary = {
-    files: [], done: 2, skipped: 0, failed: 0, interrupted: 0, transferred: 2048, elapsedMs: 10, speed: 1024, stopped: undefined,
+    files: [], done: 2, skipped: 0, unchanged: 0, failed: 0, interrupted: 0, transferred: 2048, elapsedMs: 10, speed: 1024, stopped: undefined,
   };
   const err = capture({ columns: 80, rows: 24 });
   const reporter = await createReporter('tty', { out: capture().stream, err: err.stream, quiet: false, verbose: false, timestamps: false });

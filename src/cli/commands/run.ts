@@ -1,14 +1,16 @@
 import { loadJobFile } from '../../job/load.js';
 import type { ResolvedJob } from '../../job/resolved.js';
-import { parseRate } from '../../job/units.js';
+import { parseDuration, parseRate } from '../../job/units.js';
 import { UsageError } from '../../errors.js';
+import { acquireRunLock } from '../../storage/run-lock.js';
 import { intFlag, listFlag, parse, stringFlag, unitFlag } from '../args.js';
 import { execute } from '../execute.js';
 import { matchesAny } from '../glob.js';
 import { runHelp } from '../help.js';
-import type { CliIO } from '../main.js';
+import { version, type CliIO } from '../main.js';
 import { formatPlan } from '../plan.js';
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(
@@ -22,6 +24,9 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       only: { type: 'string', multiple: true },
       'fail-fast': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
+      newer: { type: 'boolean' },
+      'max-runtime': { type: 'string' },
+      report: { type: 'string' },
       reporter: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       verbose: { type: 'boolean', short: 'v' },
@@ -37,6 +42,13 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const rate = unitFlag('rate', values.rate, parseRate);
   const dir = stringFlag(values.dir);
   const only = listFlag(values.only);
+  const maxRuntimeMs = unitFlag('max-runtime', values['max-runtime'], parseDuration);
+  // setTimeout cannot wait longer than 2^31-1 ms (about 24 days): it would fire at once.
+  if (maxRuntimeMs !== undefined && (maxRuntimeMs === 0 || maxRuntimeMs > 2 ** 31 - 1)) {
+    throw new UsageError(`--max-runtime: expected a duration above 0 and at most 24 days, got "${String(values['max-runtime'])}"`);
+  }
+  const report = stringFlag(values.report);
+  const reportPath = report === undefined ? undefined : await reportPathOf(report, io.cwd);
 
   const loaded = await loadJobFile(positionals[0]!, { env: io.env, ...(dir !== undefined ? { dir: resolve(io.cwd, dir) } : {}) });
   const job: ResolvedJob = {
@@ -47,7 +59,10 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       ...(connections !== undefined ? { connections } : {}),
       ...(rate !== undefined ? { rate } : {}),
     },
-    files: only.length > 0 ? loaded.files.filter((file) => matchesAny(file.relPath, only)) : loaded.files,
+    files: (only.length > 0 ? loaded.files.filter((file) => matchesAny(file.relPath, only)) : loaded.files).map((file) =>
+      // --newer: re-check every existing file with the server (ifExists: newer) whatever the job file says.
+      values.newer ? { ...file, ifExists: 'newer' as const } : file,
+    ),
   };
   if (only.length > 0 && job.files.length === 0) {
     throw new UsageError(`--only ${only.join(' ')}: no file of the job matches`);
@@ -56,9 +71,35 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(formatPlan(job));
     return 0;
   }
-  return execute(
-    job,
-    { reporter: stringFlag(values.reporter), quiet: values.quiet === true, verbose: values.verbose === true, failFast: values['fail-fast'] === true },
-    io,
-  );
+  // One run per output root: a cron run that starts while the previous one still works exits 7 at once.
+  const lock = await acquireRunLock(job.dir, { pid: process.pid, startedAt: new Date(), command: `run ${basename(positionals[0]!)}`, version: version() });
+  // A second Ctrl-C exits at once, past every finally: the lock still goes (a stale one would be taken over anyway).
+  const onExit = () => lock.releaseSync();
+  process.once('exit', onExit);
+  try {
+    return await execute(
+      job,
+      {
+        reporter: stringFlag(values.reporter),
+        quiet: values.quiet === true,
+        verbose: values.verbose === true,
+        failFast: values['fail-fast'] === true,
+        maxRuntimeMs,
+        reportPath,
+      },
+      io,
+    );
+  } finally {
+    process.off('exit', onExit);
+    // The run's exit code matters more than a lock that could not be removed: the next run takes it over.
+    await lock.release().catch(() => undefined);
+  }
+}
+
+/** The report's absolute path; its folder must exist now, not only after an hours-long run. */
+async function reportPathOf(report: string, cwd: string): Promise<string> {
+  const path = resolve(cwd, report);
+  const folder = await stat(dirname(path)).catch(() => undefined);
+  if (!folder?.isDirectory()) throw new UsageError(`--report: ${dirname(path)} is not an existing folder`);
+  return path;
 }
