@@ -132,6 +132,26 @@ export class ChecksumMismatchError extends PdlError {
   }
 }
 
+/**
+ * A checksum list (`sha256:file:<url>`) that cannot vouch for a file: no line names it, two lines disagree, or the
+ * list is not one. Integrity, not network: the bytes cannot be verified as the job asks, so they are not presented.
+ */
+export class ChecksumListError extends PdlError {
+  constructor(message: string, options?: PdlErrorOptions) {
+    super('E_CHECKSUM_LIST', 'integrity', message, options);
+  }
+}
+
+/**
+ * `pdl run --frozen`: the job, the lock file (`jobs.lock.yaml`) and the downloaded bytes disagree — an entry
+ * missing from the lock, another URL or checksum in the job than in the lock, or a size other than the locked one.
+ */
+export class LockDriftError extends PdlError {
+  constructor(message: string, options?: PdlErrorOptions) {
+    super('E_LOCK_DRIFT', 'integrity', message, options);
+  }
+}
+
 /** The file changed on the server while we were resuming it, more often than we are willing to restart. */
 export class RemoteChangedError extends PdlError {
   constructor(message: string, options?: PdlErrorOptions) {

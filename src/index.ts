@@ -5,7 +5,7 @@
 export { loadJobFile, parseJobText, resolveJobObject, summarizeJob } from './job/load.js';
 export { jobJsonSchema } from './job/schema.js';
 export { parseDuration, parseSize } from './job/units.js';
-export type { Checksum, ChecksumAlgorithm, IfExists, ResolvedFile, ResolvedJob, ResolvedLimits } from './job/resolved.js';
+export type { Checksum, ChecksumAlgorithm, ChecksumListRef, IfExists, ResolvedFile, ResolvedJob, ResolvedLimits } from './job/resolved.js';
 export { runJob, type RunOptions } from './engine/run.js';
 export { download, type DownloadOptions } from './download.js';
 export { EngineEmitter } from './engine/events.js';

@@ -20,6 +20,13 @@ export interface ExecuteOptions {
   maxRuntimeMs?: number | undefined;
   /** Absolute path: write a JSON report of the run there, whatever its end. */
   reportPath?: string | undefined;
+  /**
+   * Called with the summary once the run ended (after the reporter's summary): `pdl lock`/`pin` read the results,
+   * `run --frozen` checks them against the lock. A PdlError it throws becomes the exit code (and the report's error).
+   */
+  afterRun?: ((summary: RunSummary, exitCode: number) => Promise<void>) | undefined;
+  /** Record what was learned per file in the output root's state file (see RunOptions.keepState). */
+  keepState?: boolean | undefined;
 }
 
 export function reporterKind(value: string | undefined, io: CliIO): ReporterKind {
@@ -44,7 +51,7 @@ export async function execute(job: ResolvedJob, options: ExecuteOptions, io: Cli
   const startedAt = new Date();
   let summary: RunSummary;
   try {
-    summary = await runJob(job, { events, signal: limit.signal, failFast: options.failFast });
+    summary = await runJob(job, { events, signal: limit.signal, failFast: options.failFast, keepState: options.keepState === true });
   } catch (error) {
     // The live display holds the event loop open until it is ended.
     await reporter.end(emptySummary()).catch(() => undefined);
@@ -66,10 +73,20 @@ export async function execute(job: ResolvedJob, options: ExecuteOptions, io: Cli
     limit.clear();
   }
   await reporter.end(summary);
-  const exitCode = exitCodeForRun(summary);
-  if (options.reportPath !== undefined) {
-    await writeRunReport(options.reportPath, buildRunReport({ job, summary, startedAt, finishedAt: new Date(), exitCode }));
+  let exitCode = exitCodeForRun(summary);
+  let failure: PdlError | undefined;
+  try {
+    await options.afterRun?.(summary, exitCode);
+  } catch (error) {
+    if (!(error instanceof PdlError)) throw error;
+    failure = error;
+    exitCode = error.exitCode;
   }
+  if (options.reportPath !== undefined) {
+    const error = failure === undefined ? {} : { error: { code: failure.code, message: failure.message } };
+    await writeRunReport(options.reportPath, buildRunReport({ job, summary, startedAt, finishedAt: new Date(), exitCode, ...error }));
+  }
+  if (failure !== undefined) throw failure;
   return exitCode;
 }
 

@@ -6,8 +6,11 @@ export function mainHelp(): string {
 Usage:
   pdl run <job.yaml> [options]     download every file of a job (see 'pdl run --help')
   pdl get <url> [options]          download one URL the same way (see 'pdl get --help')
+  pdl plan <job.yaml> [options]    ask the servers (no bodies) what a run would do to each file, and how many bytes
   pdl validate <job.yaml>          check a job file; list every problem with line:column
   pdl schema                       print the job file's JSON Schema (for editors)
+  pdl lock <job.yaml>              run the job and write <job>.lock.yaml (sizes, sha256) to commit
+  pdl pin <job.yaml>               add checksum: sha256:… to entries without one, in the job file
   pdl --version | --help
 
 Exit codes: 0 ok · 1 some files failed · 2 usage or job-file error · 3 integrity (checksum, changed file)
@@ -29,6 +32,8 @@ Options:
   --only <glob>           only output paths matching the glob (repeatable; * within a folder, ** across)
   --fail-fast             stop everything at the first failed file
   --newer                 re-check existing files with the server and fetch only what changed (ifExists: newer)
+  --frozen                check every file against <job>.lock.yaml (pdl lock): its sha256 is the checksum,
+                          a file missing from the lock or another size or digest is exit 3
   --dry-run               print the resolved plan in start order and exit without touching the network
   --max-runtime <dur>     stop cleanly after this long (e.g. 50m), progress saved; exit code 8
   --report <path>         write a JSON report of the run there (also when it fails or is stopped)
@@ -65,7 +70,51 @@ Checks a job file and prints a one-line summary (files, hosts), or every problem
 Exit code 0 when valid, 2 otherwise.
 `;
 
+export const planHelp = `Usage: pdl plan <job.yaml> [options]
+
+Prints what 'pdl run' would do to each file, without writing anything: download (size), resume (bytes left),
+unchanged (304 or checksum match), repair (the local copy differs from what pdl wrote), reuse (a verified copy
+with the declared sha256 is on disk), skip, or fail (why); then the total bytes to transfer. Each server gets one
+request per file (Range: bytes=0-0, conditional for ifExists: newer) whose body is not read.
+
+Options:
+  --dir <path>            output root (overrides defaults.dir; relative to the current folder)
+  --only <glob>           only output paths matching the glob (repeatable)
+  --newer                 plan as 'pdl run --newer' would run (ifExists: newer for every file)
+  --verbose               full errors with stacks
+  -h, --help              this help
+
+Exit code 0 when the plan was made (whatever it says), 2 for a bad job file.
+`;
+
 export const schemaHelp = `Usage: pdl schema
 
 Prints the JSON Schema of job files (the same as schemas/job.schema.json).
 `;
+
+const observedOptions = `Options (as for pdl run):
+  --dir <path>            output root (overrides defaults.dir; relative to the current folder)
+  --files <n>, --connections <n>, --rate <size>
+  --newer                 ifExists: newer for every file (also records ETag/Last-Modified in .pdl-state.json)
+  --reporter <kind>, --quiet, --verbose
+  -h, --help              this help
+`;
+
+export const lockHelp = `Usage: pdl lock <job.yaml> [options]
+
+Runs the job like pdl run (downloads what is missing; a complete local copy is read and hashed, not fetched) and
+writes <job>.lock.yaml beside the job file: for every file, in job order, its output path, the URL as written,
+the final URL after redirects (when known and free of secrets), size, ETag and Last-Modified (when the output
+folder keeps .pdl-state.json, i.e. uses ifExists: newer) and sha256. Commit it; 'pdl run --frozen' checks
+downloads against it. Nothing is written unless every file ends well.
+
+${observedOptions}`;
+
+export const pinHelp = `Usage: pdl pin <job.yaml> [options]
+
+Adds 'checksum: sha256:<hex>' to every entry of the job file that has no checksum, learning the digests like
+pdl lock (download, or hash a complete local copy). Only the new lines change; comments and layout stay. A
+short-form entry (a bare URL) becomes '- url: <URL>' with the checksum on the next line. The job file is
+replaced atomically, and only when every file ended well.
+
+${observedOptions}`;

@@ -21,7 +21,10 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
   get: async () => (await import('./commands/get.js')).getCommand,
   validate: async () => (await import('./commands/validate.js')).validateCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
   schema: async () => (await import('./commands/schema.js')).schemaCommand,
+  lock: async () => (await import('./commands/lock.js')).lockCommand,
+  pin: async () => (await import('./commands/pin.js')).pinCommand,
 };
 
 export function version(): string {

@@ -6,12 +6,14 @@ import { EventEmitter } from 'node:events';
 
 /**
  * `unchanged`: `ifExists: newer` found the local copy current (the server said 304, or it matches the checksum);
- * `repaired`: the local copy no longer matched what pdl had written (edited, truncated) and was fetched again.
+ * `repaired`: the local copy no longer matched what pdl had written (edited, truncated) and was fetched again;
+ * `reused`: the declared sha256 content was already on disk (elsewhere in the root, or in the cache) and was linked
+ * or copied into place without a request. Counted in `RunSummary.done`.
  */
-export type FileOutcome = 'downloaded' | 'resumed' | 'repaired' | 'unchanged' | 'skipped' | 'failed' | 'interrupted';
+export type FileOutcome = 'downloaded' | 'resumed' | 'repaired' | 'reused' | 'unchanged' | 'skipped' | 'failed' | 'interrupted';
 
 /** The outcomes of a file that ended well. */
-export type DoneOutcome = 'downloaded' | 'resumed' | 'repaired' | 'unchanged' | 'skipped';
+export type DoneOutcome = 'downloaded' | 'resumed' | 'repaired' | 'reused' | 'unchanged' | 'skipped';
 
 export interface FileRef {
   /** Position in the job file. */

@@ -32,6 +32,7 @@ import { fetchRange, readValidators, ShortBodyError, validatorsDiffer, type Resp
 import { addInterval, contiguousPrefix, isComplete, normalize, totalLength, type Interval } from './intervals.js';
 import { mirrorEntryOf } from './newer.js';
 import { prepareFile } from './prepare.js';
+import { reuseInto, storeInCache, type ReuseCandidate, type ReuseSources } from './reuse.js';
 import { chooseWork, segmentSizeFor } from './ranges.js';
 import { classifyRetry } from './retry-decision.js';
 import { SpeedMeter } from './speed.js';
@@ -46,6 +47,8 @@ export interface FileTaskContext {
    * Undefined when the root does not use it.
    */
   mirror: MirrorState | undefined;
+  /** Where a file's declared sha256 content may already be on disk; `cache` also receives completed files. */
+  reuse?: ReuseSources;
   /** Shared rate limiter, or undefined when unlimited. */
   rateLimit: ((bytes: number, signal: AbortSignal) => Promise<void>) | undefined;
   /** Aborted when the whole run stops (Ctrl-C, --fail-fast, --max-runtime). */
@@ -54,6 +57,8 @@ export interface FileTaskContext {
   released(task: FileTask): void;
   /** The task can use more connections now. */
   wake(): void;
+  /** By file index: files that fail as soon as they start, e.g. their checksum list has no line for them. */
+  failAtStart?: ReadonlyMap<number, PdlError> | undefined;
 }
 
 interface Connection {
@@ -367,8 +372,14 @@ export class FileTask {
   }
 
   async #prepare(): Promise<boolean> {
-    const prep = await prepareFile(this.file, this.#ctx.output, this.#ctx.mirror?.get(this.file.relPath));
+    const early = this.#ctx.failAtStart?.get(this.file.index);
+    if (early) throw early;
+    const prep = await prepareFile(this.file, this.#ctx.output, this.#ctx.mirror?.get(this.file.relPath), this.#ctx.reuse ? { reuse: this.#ctx.reuse } : {});
     this.#prepared = true;
+    if (prep.action === 'reuse') {
+      await this.#reuse(prep.candidate, prep.repair);
+      return false;
+    }
     if (prep.action === 'skip' || prep.action === 'unchanged') {
       this.#finish({ outcome: prep.action === 'skip' ? 'skipped' : 'unchanged', size: prep.size, sha256: prep.sha256, reason: prep.reason });
       return false;
@@ -429,6 +440,35 @@ export class FileTask {
     return true;
   }
 
+  /** Link (or copy) a verified local copy into place instead of downloading; no request is made. */
+  async #reuse(candidate: ReuseCandidate, repair: boolean): Promise<void> {
+    const sha256 = this.file.checksum!.hex;
+    try {
+      await this.#ctx.output.ensureParentDir(this.file.path);
+    } catch (error) {
+      throw toLocalIOError(error, this.file.path, 'create the folder of');
+    }
+    const how = await reuseInto(this.file, candidate, sha256);
+    this.#ctx.output.renamedInto(dirname(this.file.path));
+    if (this.#ctx.mirror) {
+      const entry = mirrorEntryOf(this.file, { finalUrl: this.file.url, validators: { etag: undefined, lastModified: undefined }, size: candidate.size, sha256 });
+      this.#ctx.mirror.record(this.file.relPath, entry);
+    }
+    await this.#storeInCache(sha256);
+    this.#ctx.events.emit('file:verified', { ...this.ref, algorithm: 'sha256', hex: sha256 });
+    const reason = `${how === 'linked' ? 'hard-linked' : 'copied'} from ${candidate.label}${repair ? ', replacing a locally changed copy' : ''}`;
+    this.#finish({ outcome: 'reused', size: candidate.size, sha256, reason });
+  }
+
+  /** Keep a completed file for later jobs; a cache that cannot take it is worth a note, never a failed file. */
+  async #storeInCache(sha256: string | undefined): Promise<void> {
+    const cache = this.#ctx.reuse?.cache;
+    if (cache === undefined || sha256 === undefined) return;
+    await storeInCache(cache, this.file.path, sha256).catch((error: unknown) =>
+      this.#ctx.events.emit('run:note', { message: `${this.file.relPath} not stored in the cache: ${error instanceof Error ? error.message : String(error)}` }),
+    );
+  }
+
   async #onResponse(conn: Connection, info: ResponseInfo, first: boolean): Promise<void> {
     if (first) {
       if (this.#resuming && validatorsDiffer(this.#validators, info.validators)) {
@@ -470,7 +510,7 @@ export class FileTask {
   async #openHash(): Promise<void> {
     const algorithms = new Set<'sha256' | 'sha512' | 'sha1' | 'md5'>();
     // The state file records sha256, so `newer` can tell a damaged local copy from the one pdl wrote.
-    if (this.#ctx.mirror) algorithms.add('sha256');
+    if (this.#ctx.mirror || this.#ctx.reuse?.cache !== undefined) algorithms.add('sha256');
     if (this.file.checksum) algorithms.add(this.file.checksum.algorithm);
     for (const digest of this.#digests) algorithms.add(digest.algorithm);
     this.#hash?.abort();
@@ -672,6 +712,7 @@ export class FileTask {
       const entry = mirrorEntryOf(this.file, { finalUrl: this.#url, validators: this.#validators, size, sha256: digests.sha256 });
       this.#ctx.mirror.record(this.file.relPath, entry);
     }
+    await this.#storeInCache(digests.sha256);
     this.#finish({
       outcome: this.#repair ? 'repaired' : this.#resumedBytes > 0 ? 'resumed' : 'downloaded',
       size,

@@ -12,15 +12,26 @@ import { PartFile } from '../storage/part-file.js';
 import { controlPathOf, readResumeState, removeResumeState, type ResumeState } from '../storage/resume-state.js';
 import { hashFile } from '../verify/checksum.js';
 import { decideNewer, type NewerDecision } from './newer.js';
+import { findReusable, type ReuseCandidate, type ReuseSources } from './reuse.js';
 
 export type Preparation =
   | { action: 'skip'; reason: string; size: number; sha256: string | undefined }
   | { action: 'fresh'; note: string | undefined; repair?: boolean }
   | { action: 'resume'; state: ResumeState }
+  /** The declared sha256 content is already on disk elsewhere (verified): link it instead of downloading. */
+  | { action: 'reuse'; candidate: ReuseCandidate; repair: boolean }
   | NewerDecision;
 
+export interface PrepareOptions {
+  /** `pdl plan`: decide only — never remove an untrusted .part or a stale control file. */
+  readOnly?: boolean;
+  /** Where a copy of the file's declared sha256 content may already be (see reuse.ts). */
+  reuse?: ReuseSources;
+}
+
 /** `entry`: what the state file says pdl last wrote to this path (used by `ifExists: newer` only). */
-export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?: MirrorEntry): Promise<Preparation> {
+export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?: MirrorEntry, options: PrepareOptions = {}): Promise<Preparation> {
+  const discard = options.readOnly ? async () => undefined : discardPart;
   const statNoFollow = (path: string) => statIfListed(output, path);
   const existing = await statNoFollow(file.path);
   if (existing && existing !== 'file') {
@@ -41,6 +52,14 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
   if (part === 'link' || part === 'other') {
     throw new LocalIOError(`${partPath} is ${part === 'link' ? 'a symbolic link' : 'not a regular file'}; remove it`, { path: partPath, url: file.displayUrl });
   }
+  // Only now, when the final path may be (re)written: a verified copy beats any download, a resumed one included.
+  const replaceable = newer === undefined || newer.action === 'fresh';
+  const candidate = options.reuse && replaceable ? await findReusable(file, options.reuse) : undefined;
+  if (candidate) {
+    if (part === 'file') await discard(partPath, controlPath);
+    else if (!options.readOnly && (await output.mayExist(controlPath))) await removeResumeState(controlPath);
+    return { action: 'reuse', candidate, repair: newer?.action === 'fresh' && newer.repair };
+  }
   if (file.ifExists !== 'overwrite' && !newer && part === 'file') {
     const read = await readResumeState(controlPath);
     // pdl only writes control files for ranged downloads of known size; anything else cannot be resumed.
@@ -51,7 +70,7 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
     return { action: 'fresh', note: `discarded an untrusted ${partPath} (${why})` };
   }
   if (part === 'file') await discard(partPath, controlPath);
-  else if (await output.mayExist(controlPath)) await removeResumeState(controlPath);
+  else if (!options.readOnly && (await output.mayExist(controlPath))) await removeResumeState(controlPath);
   return newer ?? { action: 'fresh', note: undefined };
 }
 
@@ -71,7 +90,7 @@ async function keepExisting(file: ResolvedFile): Promise<Preparation> {
   return { action: 'skip', reason: 'already present, checksum verified', size: stats.size, sha256: digests.sha256 };
 }
 
-async function discard(partPath: string, controlPath: string): Promise<void> {
+async function discardPart(partPath: string, controlPath: string): Promise<void> {
   try {
     await unlink(partPath);
   } catch (error) {

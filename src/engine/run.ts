@@ -8,6 +8,7 @@ import { createDispatcher } from '../http/agent.js';
 import { MirrorState } from '../storage/mirror-state.js';
 import { OutputDir } from '../storage/output-dir.js';
 import type { ResolvedJob } from '../job/resolved.js';
+import { applyChecksumLists } from './checksum-lists.js';
 import { EngineEmitter, type FileResult, type RunSummary } from './events.js';
 import { FileTask, type FileTaskContext } from './file-task.js';
 import { nextAction, startOrder } from './scheduler.js';
@@ -22,6 +23,8 @@ export interface RunOptions {
   events?: EngineEmitter;
   /** Stop the whole run at the first failed file. */
   failFast?: boolean;
+  /** Keep `.pdl-state.json` in the output root even if no file uses `ifExists: newer` (`pdl lock` needs it). */
+  keepState?: boolean;
 }
 
 const TICK_MS = 100;
@@ -40,9 +43,11 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   // The state file serves `ifExists: newer`. It is kept current by every run in a root that uses it (or did, so a
   // switch between modes stays cheap), and never created elsewhere: `pdl get` and plain jobs leave no extra file
   // in the user's folder and pay no sha256 pass.
-  const mirror = loaded.present || job.files.some((file) => file.ifExists === 'newer') ? loaded.state : undefined;
+  const mirror = loaded.present || options.keepState || job.files.some((file) => file.ifExists === 'newer') ? loaded.state : undefined;
   const bucket = job.limits.rate > 0 ? new TokenBucket({ rate: job.limits.rate }) : undefined;
   const startedAt = Date.now();
+  // Before anything can start (and before the stop listeners below, which pump): no file runs unverified.
+  const lists = await applyChecksumLists(job.files, { dispatcher, signal: options.signal });
   const perHost = new Map<string, number>();
   let total = 0;
   let pumpQueued = false;
@@ -58,6 +63,8 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
     events,
     output,
     mirror,
+    // Copies known by sha256: entries of the state file (even in roots that do not keep it current) and the cache.
+    reuse: { root: job.dir, known: loaded.state, cache: job.cache },
     rateLimit: bucket ? (bytes, signal) => bucket.take(bytes, signal) : undefined,
     runSignal: stop.signal,
     released(task) {
@@ -69,9 +76,10 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
       schedulePump();
     },
     wake: () => schedulePump(),
+    failAtStart: lists.failures,
   };
 
-  const tasks = startOrder(job.files).map((file) => new FileTask(file, ctx));
+  const tasks = startOrder(lists.files).map((file) => new FileTask(file, ctx));
   const byKey = new Map(tasks.map((task) => [task.file.index, task]));
   const queued = new HostQueues(tasks);
   const inFlight: FileTask[] = [];
@@ -201,7 +209,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   const transferred = transferredSoFar();
   const summary: RunSummary = {
     files,
-    done: files.filter((f) => f.outcome === 'downloaded' || f.outcome === 'resumed' || f.outcome === 'repaired').length,
+    done: files.filter((f) => f.outcome === 'downloaded' || f.outcome === 'resumed' || f.outcome === 'repaired' || f.outcome === 'reused').length,
     skipped: files.filter((f) => f.outcome === 'skipped').length,
     unchanged: files.filter((f) => f.outcome === 'unchanged').length,
     failed: files.filter((f) => f.outcome === 'failed').length,

@@ -5,7 +5,7 @@
  * of them, not the first) so the loader can give each a line and column.
  */
 import { resolve } from 'node:path';
-import type { Checksum, ChecksumAlgorithm, ResolvedFile, ResolvedJob, ResolvedLimits } from './resolved.js';
+import type { Checksum, ChecksumAlgorithm, ChecksumListRef, ResolvedFile, ResolvedJob, ResolvedLimits } from './resolved.js';
 import { describeReferences, expandEnv, type Env, type Expansion } from './env.js';
 import { checkRelativePath, fileNameFromUrl, findPathConflicts, outputPath, type PathCheck } from './paths.js';
 import {
@@ -30,6 +30,7 @@ export interface ResolveOptions {
 export interface JobSpec {
   defaults?: DefaultsInput | undefined;
   limits?: LimitsInput | undefined;
+  cache?: string | undefined;
   files: ReadonlyArray<FileEntryInput | undefined>;
 }
 
@@ -56,7 +57,10 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
     const url = resolveUrl(file.url, urlPath, expand, issues);
     const headers = new Map(defaultHeaders);
     for (const [key, header] of resolveHeaders(file.headers ?? {}, [...base, 'headers'], expand, issues)) headers.set(key, header);
-    const secrets = unique([...(url?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)].flatMap(spellings));
+    const list = file.checksum === undefined ? undefined : resolveChecksumList(file.checksum, [...base, 'checksum'], expand, issues);
+    const secrets = unique(
+      [...(url?.secrets ?? []), ...(list?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)].flatMap(spellings),
+    );
 
     let named: PathCheck | undefined;
     let pathAt = urlPath;
@@ -92,7 +96,8 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
       headers: Object.fromEntries([...headers.values()].map((header) => [header.name, header.value])),
       secrets,
       ifExists: file.ifExists ?? defaults.ifExists ?? JOB_DEFAULTS.ifExists,
-      checksum: file.checksum === undefined ? undefined : parseChecksum(file.checksum),
+      checksum: file.checksum === undefined || list !== undefined ? undefined : parseChecksum(file.checksum),
+      ...(list ? { checksumList: list.ref } : {}),
     });
   });
 
@@ -100,7 +105,8 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
     issues.push({ path: locations.get(conflict.index) ?? ['files', conflict.index], message: conflict.message });
   }
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, job: { source: options.source, dir, limits: resolveLimits(spec.limits ?? {}), files } };
+  const cache = spec.cache === undefined ? {} : { cache: resolve(options.baseDir, spec.cache) };
+  return { ok: true, job: { source: options.source, dir, limits: resolveLimits(spec.limits ?? {}), files, ...cache } };
 }
 
 function resolveLimits(limits: LimitsInput): ResolvedLimits {
@@ -169,6 +175,21 @@ function resolveHeaders(
     out.set(key, { name, value: expanded.value, secrets: expanded.secrets });
   }
   return out;
+}
+
+/** `sha256:file:<url>` → the list's URL, checked like `url:`; undefined for a plain `<algorithm>:<hex>`. */
+function resolveChecksumList(
+  text: string,
+  path: Path,
+  expand: (text: string) => Expansion,
+  issues: PathIssue[],
+): { ref: ChecksumListRef; secrets: string[] } | undefined {
+  const match = /^(sha256|sha512):file:(.+)$/.exec(text);
+  if (!match) return undefined;
+  const url = resolveUrl(match[2]!, path, expand, issues);
+  // Still a list: an unusable URL was reported above and must not turn into a plain digest.
+  const ref = { algorithm: match[1] as ChecksumListRef['algorithm'], url: url?.parsed.href ?? '', displayUrl: url?.display ?? '' };
+  return { ref, secrets: url?.secrets ?? [] };
 }
 
 function parseChecksum(text: string): Checksum {

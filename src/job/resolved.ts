@@ -14,6 +14,18 @@ export interface Checksum {
   hex: string;
 }
 
+/**
+ * `sha256:file:<url>`: the digest is the file's line in a checksum list (SHA256SUMS). The run fetches each list once,
+ * before any file starts, and fills in `ResolvedFile.checksum` (see engine/checksum-lists.ts).
+ */
+export interface ChecksumListRef {
+  algorithm: 'sha256' | 'sha512';
+  /** The list's URL, ${VAR}s expanded. Never print it: use `displayUrl`. */
+  url: string;
+  /** As written (${VAR} unexpanded, credentials masked). */
+  displayUrl: string;
+}
+
 export interface ResolvedFile {
   /** 0-based position in the job file; ties in priority keep this order. */
   index: number;
@@ -39,7 +51,10 @@ export interface ResolvedFile {
   /** Expanded values of ${VAR}s used by this file, masked as *** wherever text is shown. */
   secrets: string[];
   ifExists: IfExists;
+  /** Undefined until the run fills it in when `checksumList` is set. */
   checksum: Checksum | undefined;
+  /** Where the checksum comes from when the job names a list instead of a digest. */
+  checksumList?: ChecksumListRef | undefined;
 }
 
 export interface ResolvedLimits {
@@ -60,6 +75,8 @@ export interface ResolvedJob {
   dir: string;
   limits: ResolvedLimits;
   files: ResolvedFile[];
+  /** Absolute cache folder (`cache:`): verified copies reused by sha256, and where completed files are stored. */
+  cache?: string;
 }
 
 /** Replace every secret value in `text` with ***. */

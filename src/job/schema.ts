@@ -136,14 +136,27 @@ const ifExists = z
   )
   .meta({ title: 'If the file exists' });
 
+/** Algorithms a checksum list (`sha256:file:<url>`) may use: the ones release lists are published with. */
+export const CHECKSUM_LIST_ALGORITHMS = ['sha256', 'sha512'] as const;
+
+// The list's URL is checked by resolve.ts after ${VAR} expansion, like `url:`.
 const checksumPattern = new RegExp(
-  `^(${Object.entries(CHECKSUM_HEX_LENGTH).map(([algorithm, n]) => `${algorithm}:[0-9a-fA-F]{${n}}`).join('|')})$`,
+  `^(${Object.entries(CHECKSUM_HEX_LENGTH).map(([algorithm, n]) => `${algorithm}:[0-9a-fA-F]{${n}}`).join('|')}` +
+    `|(${CHECKSUM_LIST_ALGORITHMS.join('|')}):file:\\S+)$`,
 );
 const checksumError = said((v) => {
-  const hint = /^(sha256|sha512|sha1|md5):([0-9a-fA-F]+)$/.exec(typeof v === 'string' ? v : '');
+  const text = typeof v === 'string' ? v : '';
+  const hint = /^(sha256|sha512|sha1|md5):([0-9a-fA-F]+)$/.exec(text);
   const wanted = hint ? CHECKSUM_HEX_LENGTH[hint[1] as keyof typeof CHECKSUM_HEX_LENGTH] : 0;
-  const length = hint ? ` (${hint[2]?.length} hex digits; ${hint[1]} has ${wanted})` : '';
-  return `expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5), got ${describeValue(v)}${length}`;
+  const list = /^(sha256|sha512|sha1|md5):(file:)?/.exec(text);
+  const why = hint
+    ? ` (${hint[2]?.length} hex digits; ${hint[1]} has ${wanted})`
+    : list?.[2] !== undefined && (list[1] === 'sha1' || list[1] === 'md5')
+      ? ' (checksum lists take sha256 or sha512)'
+      : list?.[2] === undefined && /^[a-z0-9]+:https?:/i.test(text)
+        ? ' (a checksum list is written with file: before the URL)'
+        : '';
+  return `expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got ${describeValue(v)}${why}`;
 });
 
 /** Per-file settings that `defaults` also sets; a file's value wins. */
@@ -208,8 +221,12 @@ export const fileSchema = z
     checksum: z
       .string(checksumError)
       .regex(checksumPattern, checksumError)
-      .describe('Expected digest as <algorithm>:<hex>, algorithm one of sha256, sha512, sha1, md5')
-      .meta({ title: 'Checksum', examples: [`sha256:${'0'.repeat(64)}`] })
+      .describe(
+        'Expected digest as <algorithm>:<hex>, algorithm one of sha256, sha512, sha1, md5; or sha256:file:<url> (sha512:file:<url>) ' +
+          "to take it from a checksum list such as SHA256SUMS (sha256sum or BSD format), fetched once per run, by the output file's name " +
+          '(else the URL\'s last segment); ${VAR} expands in the URL',
+      )
+      .meta({ title: 'Checksum', examples: [`sha256:${'0'.repeat(64)}`, 'sha256:file:https://example.org/releases/SHA256SUMS'] })
       .optional(),
   }, said((v) => `expected a mapping with \`url:\`, got ${describeValue(v)}`))
   .describe('A file to download')
@@ -233,6 +250,15 @@ export const jobSchema = z
       .meta({ title: 'Version' }),
     defaults: defaultsSchema.optional(),
     limits: limitsSchema.optional(),
+    cache: z
+      .string(said((v) => `expected a folder path (a non-empty string), got ${describeValue(v)}`))
+      .min(1, said(() => 'expected a folder path, got an empty string'))
+      .regex(/^[^\0]*$/, said(() => 'the folder path must not contain NUL'))
+      .describe(
+        "Folder of verified copies, relative to the job file's folder (may be outside `dir`): a file whose sha256 checksum matches a copy there (`<cache>/sha256/<hex>`) or elsewhere in `dir` is hard-linked instead of downloaded, and every completed file is stored there",
+      )
+      .meta({ title: 'Cache folder' })
+      .optional(),
     files: z
       .array(fileEntrySchema, said((v) => `expected a list of files, got ${describeValue(v)}`))
       .min(1, said(() => 'expected at least one file, got an empty list'))

@@ -108,15 +108,15 @@ function retryText(e: { reason: string; attempt: number; delayMs: number }): str
   return `${e.reason} (attempt ${e.attempt}, waiting ${formatDuration(e.delayMs)})`;
 }
 
-/** "unchanged path", "repaired path": what a mirror run did to each file, greppable in a log. */
+/** "unchanged path", "repaired path", "reused path": what a mirror run did to each file, greppable in a log. */
 function doneLabel(outcome: EngineEvents['file:done']['outcome']): string {
-  return outcome === 'unchanged' || outcome === 'repaired' ? outcome : 'done';
+  return outcome === 'unchanged' || outcome === 'repaired' || outcome === 'reused' ? outcome : 'done';
 }
 
 function doneText(e: EngineEvents['file:done']): string {
   const size = formatBytes(e.size);
   if (e.outcome === 'skipped') return `${size} skipped${e.reason === undefined ? '' : ` (${e.reason})`}`;
-  if (e.outcome === 'unchanged') return `${size}${e.reason === undefined ? '' : ` (${e.reason})`}`;
+  if (e.outcome === 'unchanged' || e.outcome === 'reused') return `${size}${e.reason === undefined ? '' : ` (${e.reason})`}`;
   const speed = e.elapsedMs > 0 ? `${formatSpeed((e.transferred * 1000) / e.elapsedMs)}` : undefined;
   const notes = [
     ...(speed === undefined ? [] : [speed]),

@@ -27,7 +27,9 @@ export function formatSummary(summary: RunSummary, options: SummaryOptions = {})
 }
 
 function totalsLine(summary: RunSummary): string {
-  const counts = [`${summary.done} done`, `${summary.skipped} skipped`, `${summary.failed} failed`];
+  // Reused files count as done; how many of them needed no download is worth saying.
+  const reused = summary.files.filter((file) => file.outcome === 'reused').length;
+  const counts = [`${summary.done} done${reused > 0 ? ` (${reused} reused)` : ''}`, `${summary.skipped} skipped`, `${summary.failed} failed`];
   if ((summary.unchanged ?? 0) > 0) counts.splice(1, 0, `${summary.unchanged} unchanged`);
   if (summary.interrupted > 0) counts.push(`${summary.interrupted} interrupted`);
   const bytes = formatBytes(summary.transferred);

@@ -73,6 +73,13 @@ export class MirrorState {
     return this.#entries.size;
   }
 
+  /** Paths whose recorded content has this sha256 (a claim to verify before use: the files may have changed since). */
+  pathsWithSha256(hex: string): string[] {
+    const paths: string[] = [];
+    for (const [relPath, entry] of this.#entries) if (entry.sha256 === hex) paths.push(relPath);
+    return paths;
+  }
+
   /** Remember a completed file; saved within FLUSH_MS. */
   record(relPath: string, entry: MirrorEntry): void {
     this.#entries.set(relPath, entry);

@@ -106,7 +106,10 @@ test('with a per-connection throttle the file is fetched over several connection
   const starts = new Set(server.requests.map((r) => r.range));
   assert.ok(sockets.size >= 3, `expected several sockets, saw ${sockets.size}`);
   assert.ok(starts.size >= 3, `expected several ranges, saw ${[...starts].join(' ')}`);
-  assert.ok(server.stats.maxConcurrentRequests >= 3 && server.stats.maxConcurrentRequests <= 4);
+  // The client runs at most 4 at once; the first, open-ended request is cut when the second connection joins, and
+  // the server may count it for a moment after the client let go of it — hence one more on the server's side.
+  const concurrent = server.stats.maxConcurrentRequests;
+  assert.ok(concurrent >= 3 && concurrent <= 5, `the server saw ${concurrent} requests at once`);
   // Split points land inside the file and every answer was a 206.
   for (const r of server.requests) assert.equal(r.status, 206, `${r.range}`);
 });

@@ -270,3 +270,19 @@ test('serves a large body intact under backpressure', () =>
     assert.equal(hash.digest('hex'), server.file('/big').sha256);
     assert.equal(server.stats.bytesServed, size);
   }));
+
+test('addText serves exactly that text, whole and in ranges, with its sha256', () =>
+  withServer(async (server) => {
+    const text = 'héllo  SHA256SUMS\n';
+    server.addText('/SUMS', text);
+    const whole = await get(server.url('/SUMS'));
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(whole.body.toString('utf8'), text);
+    const part = await get(server.url('/SUMS'), { range: 'bytes=1-3' });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers['content-range'], `bytes 1-3/${Buffer.byteLength(text)}`);
+    assert.deepEqual(part.body, Buffer.from(text).subarray(1, 4));
+    assert.equal(server.file('/SUMS').sha256, createHash('sha256').update(text).digest('hex'));
+    assert.throws(() => server.addFile('/bad', { size: 1, body: 'two' }), /Expected size 3/);
+  }));

@@ -4,6 +4,7 @@
  * recording every request and connection so tests can assert what the client sent and how many sockets it used.
  * One instance is one origin; start two (optionally on 127.0.0.2) for cross-origin tests.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { contentBytes, contentDigest } from './content.js';
@@ -86,8 +87,14 @@ export class FixtureServer {
   addFile(path: string, spec: FileSpec): string {
     if (!path.startsWith('/')) throw new Error(`Expected a path starting with '/', got ${path}`);
     if (!Number.isSafeInteger(spec.size) || spec.size < 0) throw new Error(`Expected a non-negative size, got ${spec.size}`);
+    if (spec.body !== undefined && Buffer.byteLength(spec.body) !== spec.size) throw new Error(`Expected size ${Buffer.byteLength(spec.body)} for the body of ${path}`);
     this.#routes.set(path, { kind: 'file', file: { path, spec: { ...spec }, version: spec.version ?? 1, faultHits: [] } });
     return this.url(path);
+  }
+
+  /** A file of exactly `text` (UTF-8), ranges and validators as for any file; returns its URL. */
+  addText(path: string, text: string, spec: Omit<FileSpec, 'size' | 'body'> = {}): string {
+    return this.addFile(path, { contentType: 'text/plain; charset=utf-8', ...spec, size: Buffer.byteLength(text), body: text });
   }
 
   /** `count` files `${prefix}/0000.bin`, `${prefix}/0001.bin`, …; returns their paths. */
@@ -117,9 +124,11 @@ export class FixtureServer {
       seed,
       ...validatorsOf(file),
       get sha256() {
-        return contentDigest(seed, size, 'sha256').toString('hex');
+        const { body } = file.spec;
+        return body !== undefined ? createHash('sha256').update(body).digest('hex') : contentDigest(seed, size, 'sha256').toString('hex');
       },
-      bytes: (offset = 0, length = size - offset) => contentBytes(seed, offset, length),
+      bytes: (offset = 0, length = size - offset) =>
+        file.spec.body !== undefined ? Buffer.from(file.spec.body).subarray(offset, offset + length) : contentBytes(seed, offset, length),
     };
   }
 

@@ -13,6 +13,8 @@ const MAX_SLICE = 256 * 1024;
 
 export interface BodyPlan {
   seed: string;
+  /** The whole file's bytes, served instead of generated content. */
+  fixed?: Buffer;
   /** File offset of the first body byte. */
   start: number;
   /** Body bytes the response announces (and sends, unless a fault says otherwise). */
@@ -67,6 +69,11 @@ function sliceSize(throttle: number | undefined): number {
   return throttle === undefined ? MAX_SLICE : Math.max(1024, Math.min(64 * 1024, Math.round(throttle / 20)));
 }
 
+/** Past the end of fixed bytes there is nothing, not generated content (a `long` fault then adds no bytes). */
+function bytesAt(plan: BodyPlan, offset: number, length: number): Buffer {
+  return plan.fixed ? plan.fixed.subarray(offset, offset + length) : contentBytes(plan.seed, offset, length);
+}
+
 export async function sendBody(res: ServerResponse, plan: BodyPlan): Promise<void> {
   const { fault, throttle } = plan;
   const cutAt = fault?.type === 'reset' ? fault.afterBytes : fault?.type === 'short' ? fault.bytes : undefined;
@@ -86,7 +93,7 @@ export async function sendBody(res: ServerResponse, plan: BodyPlan): Promise<voi
     }
     if (sent >= limit) break;
     const n = Math.min(limit - sent, slice, stallAt === undefined ? Infinity : stallAt - sent);
-    const ok = res.write(contentBytes(plan.seed, plan.start + sent, n));
+    const ok = res.write(bytesAt(plan, plan.start + sent, n));
     sent += n;
     plan.onBytes(n);
     if (!ok) await drained(res);
@@ -111,7 +118,7 @@ export async function sendBody(res: ServerResponse, plan: BodyPlan): Promise<voi
   res.end();
   if (fault?.type === 'long' && fault.inContentLength !== true && fault.extra > 0) {
     // Bytes past the announced end, outside HTTP framing; then close so nothing parses them as a new response.
-    socket.write(contentBytes(plan.seed, plan.start + plan.length, fault.extra));
+    socket.write(bytesAt(plan, plan.start + plan.length, fault.extra));
     plan.onBytes(fault.extra);
     socket.end();
   }

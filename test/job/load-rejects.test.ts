@@ -147,10 +147,10 @@ const schemaRows: Row[] = [
       '    checksum: crc32:0a0b0c0d',
     ),
     expected: [
-      'jobs.yaml:9:15 files[1].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5), got "SHA512:' + 'b'.repeat(53) + '…"',
-      'jobs.yaml:14:15 files[2].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5), got "sha256:xyz"',
-      'jobs.yaml:16:15 files[3].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5), got "sha1:abc" (3 hex digits; sha1 has 40)',
-      'jobs.yaml:18:15 files[4].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5), got "crc32:0a0b0c0d"',
+      'jobs.yaml:9:15 files[1].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "SHA512:' + 'b'.repeat(53) + '…"',
+      'jobs.yaml:14:15 files[2].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "sha256:xyz"',
+      'jobs.yaml:16:15 files[3].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "sha1:abc" (3 hex digits; sha1 has 40)',
+      'jobs.yaml:18:15 files[4].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "crc32:0a0b0c0d"',
     ],
   },
   {
@@ -346,7 +346,7 @@ const allAtOnce: Row = {
   ),
   expected: [
     'jobs.yaml:3:12 defaults.retries: expected an integer from 0 to 100, got "lots"',
-    'jobs.yaml:6:15 files[0].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5), got "md5:nope"',
+    'jobs.yaml:6:15 files[0].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "md5:nope"',
     'jobs.yaml:7:23 files[0].headers.X-Key: ${KEY} is not set',
     'jobs.yaml:8:10 files[1].url: unsupported scheme gopher: pdl downloads http and https URLs',
     'jobs.yaml:10:11 files[2].path: expected a relative path inside `dir`, got "../c" (it contains a `..` segment; paths must stay inside `dir`)',

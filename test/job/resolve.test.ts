@@ -22,6 +22,13 @@ describe('resolveJobObject', () => {
     assert.deepEqual(job.files[0]?.checksum, { algorithm: 'md5', hex: 'f'.repeat(32) });
   });
 
+  it('resolves `cache` against the job file\'s folder (it may be outside dir); no cache when unset', () => {
+    const job = resolveJobObject({ version: 1, cache: '../cache', defaults: { dir: 'out' }, files: ['https://e.org/a'] }, options);
+    assert.equal(job.cache, resolve('/work', '../cache'));
+    assert.equal(resolveJobObject({ version: 1, files: ['https://e.org/a'] }, options).cache, undefined);
+    assert.throws(() => resolveJobObject({ version: 1, cache: '', files: ['https://e.org/a'] }, options), JobFileError);
+  });
+
   it('takes URLs and headers literally when expandEnv is false (the shell already expanded them)', () => {
     const job = resolveJobObject({ version: 1, files: [{ url: 'https://e.org/a?x=${HOME}', path: 'a', headers: { 'X-T': '${TOKEN}' } }] }, { ...options, env: { HOME: '/root', TOKEN: 't' } });
     assert.equal(job.files[0]?.url, 'https://e.org/a?x=${HOME}');
@@ -36,7 +43,7 @@ describe('resolveJobObject', () => {
         assert.ok(error instanceof JobFileError);
         assert.deepEqual(error.issues, [
           { line: 0, column: 0, path: 'defaults.connections', message: 'expected an integer from 1 to 64, got 99' },
-          { line: 0, column: 0, path: 'files[1].checksum', message: 'expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5), got "x"' },
+          { line: 0, column: 0, path: 'files[1].checksum', message: 'expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "x"' },
           { line: 0, column: 0, path: 'files[0].url', message: 'unsupported scheme ftp: pdl downloads http and https URLs' },
           { line: 0, column: 0, path: 'files[1].url', message: 'cannot derive a file name from the URL; add `path:`' },
         ]);
@@ -81,4 +88,39 @@ describe('maskUserinfo', () => {
     ['not a url @ all', 'not a url @ all'],
   ];
   for (const [input, masked] of table) it(input, () => assert.equal(maskUserinfo(input), masked));
+});
+
+describe('checksum lists (sha256:file:<url>)', () => {
+  it('resolves the list URL like any URL: ${VAR} expanded, shown unexpanded, its value a secret', () => {
+    const outcome = resolveJob(
+      { files: [{ url: 'https://e.org/r/a.iso', checksum: 'sha512:file:https://e.org/r/${TOKEN}/SHA512SUMS' }] },
+      { baseDir: '/w', env: { TOKEN: 's3cret' } },
+    );
+    assert.ok(outcome.ok);
+    const file = outcome.job.files[0];
+    assert.equal(file?.checksum, undefined);
+    assert.deepEqual(file?.checksumList, { algorithm: 'sha512', url: 'https://e.org/r/s3cret/SHA512SUMS', displayUrl: 'https://e.org/r/${TOKEN}/SHA512SUMS' });
+    assert.ok(file?.secrets.includes('s3cret'));
+  });
+
+  const rejected: Array<[checksum: string, message: string]> = [
+    ['sha256:file:ftp://e.org/SUMS', 'unsupported scheme ftp: pdl downloads http and https URLs'],
+    ['sha256:file:https://u:p@e.org/SUMS', 'credentials in the URL are not allowed (they would show in logs); send them in a header instead, e.g. `Authorization: "Basic ${CREDENTIALS}"`'],
+    ['sha256:file:https://e.org/${NOPE}/SUMS', '${NOPE} is not set'],
+    ['sha1:file:https://e.org/SUMS', 'expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "sha1:file:https://e.org/SUMS" (checksum lists take sha256 or sha512)'],
+    ['sha256:https://e.org/SUMS', 'expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "sha256:https://e.org/SUMS" (a checksum list is written with file: before the URL)'],
+    ['sha256:file:', 'expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "sha256:file:"'],
+  ];
+  for (const [checksum, message] of rejected) {
+    it(`rejects ${checksum}`, () => {
+      assert.throws(
+        () => resolveJobObject({ version: 1, files: [{ url: 'https://e.org/a.iso', checksum }] }, { ...options, expandEnv: true }),
+        (error: unknown) => {
+          assert.ok(error instanceof JobFileError);
+          assert.deepEqual(error.issues, [{ line: 0, column: 0, path: 'files[0].checksum', message }]);
+          return true;
+        },
+      );
+    });
+  }
 });

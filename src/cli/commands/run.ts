@@ -9,6 +9,7 @@ import { matchesAny } from '../glob.js';
 import { runHelp } from '../help.js';
 import { version, type CliIO } from '../main.js';
 import { formatPlan } from '../plan.js';
+import { frozenRun } from '../frozen-run.js';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 
@@ -25,6 +26,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       'fail-fast': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       newer: { type: 'boolean' },
+      frozen: { type: 'boolean' },
       'max-runtime': { type: 'string' },
       report: { type: 'string' },
       reporter: { type: 'string' },
@@ -67,8 +69,10 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   if (only.length > 0 && job.files.length === 0) {
     throw new UsageError(`--only ${only.join(' ')}: no file of the job matches`);
   }
+  // --frozen: the lock next to the job decides every file's sha256 and size; drift is exit 3 (lockfile/frozen.ts).
+  const frozen = values.frozen ? await frozenRun(positionals[0]!, io.cwd, job, only.length > 0) : undefined;
   if (values['dry-run']) {
-    io.stdout.write(formatPlan(job));
+    io.stdout.write(formatPlan(frozen?.job ?? job));
     return 0;
   }
   // One run per output root: a cron run that starts while the previous one still works exits 7 at once.
@@ -78,7 +82,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   process.once('exit', onExit);
   try {
     return await execute(
-      job,
+      frozen?.job ?? job,
       {
         reporter: stringFlag(values.reporter),
         quiet: values.quiet === true,
@@ -86,6 +90,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
         failFast: values['fail-fast'] === true,
         maxRuntimeMs,
         reportPath,
+        afterRun: frozen?.afterRun,
       },
       io,
     );

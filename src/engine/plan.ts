@@ -1,0 +1,163 @@
+/**
+ * `pdl plan`: what a run would do to each file, without doing it. The local decisions are prepare's own (run
+ * read-only: nothing is written, no .part, control file or state file is created or removed); the server is asked
+ * with one bodiless probe per file — `Range: bytes=0-0`, conditional when `newer` holds validators — whose body
+ * (at most one byte) is never read. One attempt per file, no retries: a plan reports, it does not insist.
+ */
+import type { Dispatcher } from 'undici';
+import { PdlError, StallError } from '../errors.js';
+import { createDispatcher } from '../http/agent.js';
+import { parseContentLength, parseContentRange } from '../http/headers.js';
+import { get } from '../http/request.js';
+import { maskSecrets, type ResolvedFile, type ResolvedJob } from '../job/resolved.js';
+import { MirrorState } from '../storage/mirror-state.js';
+import { OutputDir } from '../storage/output-dir.js';
+import { conditionalHeaders } from './conditional.js';
+import { readValidators, statusError, validatorsDiffer, type Validators } from './fetch-range.js';
+import { totalLength } from './intervals.js';
+import { prepareFile } from './prepare.js';
+import type { ReuseSources } from './reuse.js';
+
+export type PlannedAction =
+  /** `size` undefined: the server did not say it. */
+  | { action: 'download'; size: number | undefined; note?: string }
+  | { action: 'repair'; size: number | undefined }
+  | { action: 'resume'; size: number; left: number }
+  | { action: 'unchanged'; size: number; reason: string }
+  | { action: 'reuse'; size: number; from: string }
+  | { action: 'skip'; size: number; reason: string }
+  | { action: 'fail'; reason: string };
+
+export type PlannedFile = { index: number; path: string; url: string } & PlannedAction;
+
+export interface Plan {
+  files: PlannedFile[];
+  /** Bytes the run would transfer, over the files whose size is known. */
+  totalBytes: number;
+  /** Files that would transfer bytes of a size the server did not tell. */
+  unknownSizes: number;
+}
+
+export interface PlanOptions {
+  dispatcher?: Dispatcher;
+  signal?: AbortSignal;
+}
+
+type Probe = { kind: 'not-modified' } | { kind: 'ok'; size: number | undefined; validators: Validators };
+
+export async function planJob(job: ResolvedJob, options: PlanOptions = {}): Promise<Plan> {
+  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections });
+  const signal = options.signal ?? new AbortController().signal;
+  const output = new OutputDir(job.dir);
+  const { state } = await MirrorState.load(job.dir);
+  const reuse = { root: job.dir, known: state, cache: job.cache };
+  const planned: PlannedFile[] = new Array<PlannedFile>(job.files.length);
+  let next = 0;
+  // As many files at once as a run would start: bounded, and kind to the servers.
+  const worker = async () => {
+    for (let i = next++; i < job.files.length; i = next++) {
+      const file = job.files[i]!;
+      const ref = { index: file.index, path: file.relPath, url: file.displayUrl };
+      const action = await planFile(file, output, state, reuse, dispatcher, signal).catch((error: unknown) => failed(file, error));
+      planned[i] = { ...ref, ...action };
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(job.limits.files, job.files.length) }, worker));
+  } finally {
+    if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
+  }
+  let totalBytes = 0;
+  let unknownSizes = 0;
+  for (const file of planned) {
+    const bytes = bytesOf(file);
+    if (bytes === undefined) unknownSizes++;
+    else totalBytes += bytes;
+  }
+  return { files: planned, totalBytes, unknownSizes };
+}
+
+/** What the run would fetch for this file: 0 for anything that needs no body, undefined when unknown. */
+export function bytesOf(file: PlannedAction): number | undefined {
+  if (file.action === 'download' || file.action === 'repair') return file.size;
+  if (file.action === 'resume') return file.left;
+  return 0;
+}
+
+async function planFile(
+  file: ResolvedFile,
+  output: OutputDir,
+  state: MirrorState,
+  reuse: ReuseSources,
+  dispatcher: Dispatcher,
+  signal: AbortSignal,
+): Promise<PlannedAction> {
+  const prep = await prepareFile(file, output, state.get(file.relPath), { readOnly: true, reuse });
+  const ask = (validators?: Validators) => probe(file, dispatcher, signal, validators);
+  switch (prep.action) {
+    case 'skip':
+      return { action: 'skip', size: prep.size, reason: prep.reason };
+    case 'unchanged':
+      return { action: 'unchanged', size: prep.size, reason: prep.reason };
+    case 'reuse':
+      return { action: 'reuse', size: prep.candidate.size, from: prep.candidate.label };
+    case 'conditional': {
+      const answer = await ask({ etag: prep.entry.etag, lastModified: prep.entry.lastModified });
+      if (answer.kind === 'not-modified') return { action: 'unchanged', size: prep.entry.size, reason: 'not modified on the server' };
+      return { action: 'download', size: answer.size, note: 'a new version on the server' };
+    }
+    case 'resume': {
+      const held = { etag: prep.state.etag, lastModified: prep.state.lastModified };
+      const answer = await ask();
+      const size = prep.state.size!;
+      if (answer.kind === 'ok' && (validatorsDiffer(held, answer.validators) || (answer.size !== undefined && answer.size !== size))) {
+        return { action: 'download', size: answer.size, note: 'changed on the server since the partial download' };
+      }
+      return { action: 'resume', size, left: size - totalLength(prep.state.done) };
+    }
+    case 'fresh': {
+      const answer = await ask();
+      const size = answer.kind === 'ok' ? answer.size : undefined;
+      if (prep.repair === true) return { action: 'repair', size };
+      return prep.note === undefined ? { action: 'download', size } : { action: 'download', size, note: prep.note };
+    }
+  }
+}
+
+/** One GET of the first byte (conditional when validators are given); the body is never read. */
+async function probe(file: ResolvedFile, dispatcher: Dispatcher, runSignal: AbortSignal, validators?: Validators): Promise<Probe> {
+  const timeout = AbortSignal.timeout(file.timeout);
+  let response: Awaited<ReturnType<typeof get>>;
+  try {
+    response = await get({
+      dispatcher,
+      url: file.url,
+      userHeaders: file.headers,
+      pdlHeaders: { 'accept-encoding': 'identity', range: 'bytes=0-0', ...(validators ? conditionalHeaders(validators) : {}) },
+      signal: AbortSignal.any([runSignal, timeout]),
+      secrets: file.secrets,
+    });
+  } catch (error) {
+    throw timeout.aborted ? new StallError(file.timeout, { url: file.displayUrl }) : error;
+  }
+  const { statusCode, headers, body } = response;
+  // undici reports a destroyed body as an 'error' (AbortError): expected here.
+  body.on('error', () => undefined);
+  body.destroy();
+  if (statusCode === 304 && validators) return { kind: 'not-modified' };
+  const found = readValidators(headers);
+  if (statusCode === 206) return { kind: 'ok', size: parseContentRange(headers['content-range'])?.size, validators: found };
+  if (statusCode === 200) {
+    const length = parseContentLength(headers['content-length']);
+    return { kind: 'ok', size: length.ok ? length.value : undefined, validators: found };
+  }
+  // An empty file has no byte 0: the answer still tells its size.
+  const unsatisfied = statusCode === 416 ? parseContentRange(headers['content-range']) : undefined;
+  if (unsatisfied?.kind === 'unsatisfied') return { kind: 'ok', size: unsatisfied.unsatisfiedSize, validators: found };
+  throw statusError(statusCode, headers, file.displayUrl);
+}
+
+function failed(file: ResolvedFile, error: unknown): PlannedAction {
+  const message = error instanceof PdlError || error instanceof Error ? error.message : String(error);
+  return { action: 'fail', reason: maskSecrets(message, file.secrets) };
+}
