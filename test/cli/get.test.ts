@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
-import { assertCleanStderr, runCli, startCli } from '../helpers/cli.js';
+import { assertCleanStderr, runCli, startCli, until, controlSaysProgress } from '../helpers/cli.js';
 import { tempDir } from '../helpers/job.js';
 
 const KiB = 1024;
@@ -20,24 +20,7 @@ async function sha256Of(path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
-/** Wait (bounded) until `check` is true. */
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('condition not reached in time');
-}
 
-const controlSaysProgress = (path: string) => async () => {
-  try {
-    const state = JSON.parse(await readFile(path, 'utf8')) as { done: Array<{ start: number; end: number }> };
-    return state.done.reduce((sum, iv) => sum + iv.end - iv.start, 0) > 0;
-  } catch {
-    return false;
-  }
-};
 
 test('pdl get downloads a file with several connections and exits 0', async (t) => {
   const { server, dir } = await fixture(t);

@@ -2,30 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertCleanStderr, runCli, startCli } from '../helpers/cli.js';
+import { assertCleanStderr, runCli, startCli, until, controlSaysProgress } from '../helpers/cli.js';
 import { fixture, KiB, MiB } from '../helpers/engine.js';
 import type { RunReport } from '../../src/report/run-report.js';
 
 /** The output folder's files, sorted: hidden ones other than the run lock (state of other features) are left out. */
 const listing = async (dir: string) => (await readdir(dir)).filter((name) => !name.startsWith('.') || name === '.pdl-run.lock').sort();
 
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('condition not reached in time');
-}
 
-const controlSaysProgress = (path: string) => async () => {
-  try {
-    const state = JSON.parse(await readFile(path, 'utf8')) as { done: Array<{ start: number; end: number }> };
-    return state.done.reduce((sum, iv) => sum + iv.end - iv.start, 0) > 0;
-  } catch {
-    return false;
-  }
-};
 
 /** A temp dir with a job listing `entries`, and a folder for reports. */
 async function setup(t: Parameters<typeof fixture>[0], entries: (server: Awaited<ReturnType<typeof fixture>>['server']) => string[]) {

@@ -2,21 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertCleanStderr, runCli, startCli } from '../helpers/cli.js';
+import { assertCleanStderr, runCli, startCli, until } from '../helpers/cli.js';
 import { fixture, KiB, MiB, sha256 } from '../helpers/engine.js';
 
 /** The output folder's files, sorted: hidden ones other than the run lock (state of other features) are left out. */
 const listing = async (dir: string) => (await readdir(dir)).filter((name) => !name.startsWith('.') || name === '.pdl-run.lock').sort();
 
-/** Wait (bounded) until `check` is true. */
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('condition not reached in time');
-}
 
 const exists = (path: string) => () => readFile(path).then(() => true, () => false);
 

@@ -1,5 +1,6 @@
 /** Runs the built `pdl` binary as a child process, the way users and cron do. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
@@ -47,3 +48,23 @@ export function assertCleanStderr(stderr: string): void {
   if (/\n\s+at .+:\d+:\d+/.test(stderr)) throw new Error(`stack trace on stderr:\n${stderr}`);
   if (/Warning:|DeprecationWarning|ExperimentalWarning/.test(stderr)) throw new Error(`Node warning on stderr:\n${stderr}`);
 }
+
+/** Wait (bounded) until `check` is true: a test that waits for a run to reach a point never hangs. */
+export async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('condition not reached in time');
+}
+
+/** True once the control file at `path` records some completed bytes (a run is well under way and resumable). */
+export const controlSaysProgress = (path: string) => async (): Promise<boolean> => {
+  try {
+    const state = JSON.parse(await readFile(path, 'utf8')) as { done: Array<{ start: number; end: number }> };
+    return state.done.reduce((sum, iv) => sum + iv.end - iv.start, 0) > 0;
+  } catch {
+    return false;
+  }
+};

@@ -13,6 +13,7 @@ import { lockHelp } from '../help.js';
 import type { CliIO } from '../main.js';
 import { lockCommandLabel, observeRun, type ObservedFile } from '../observe-run.js';
 import type { ExecuteOptions } from '../execute.js';
+import { applyOverrides } from '../job-overrides.js';
 
 /** The run options `pdl lock` and `pdl pin` accept: a subset of `pdl run`'s, with the same meaning. */
 export const observeFlags: Options = {
@@ -38,16 +39,8 @@ export async function loadObservedJob(parsed: Parsed, io: CliIO): Promise<{ job:
     displayName: positionals[0]!,
     ...(dir !== undefined ? { dir: resolve(io.cwd, dir) } : {}),
   });
-  const job: ResolvedJob = {
-    ...loaded,
-    limits: {
-      ...loaded.limits,
-      ...(files !== undefined ? { files } : {}),
-      ...(connections !== undefined ? { connections } : {}),
-      ...(rate !== undefined ? { rate } : {}),
-    },
-    files: loaded.files.map((file) => (values.newer ? { ...file, ifExists: 'newer' as const } : file)),
-  };
+  const job = applyOverrides(loaded, { files, connections, rate, newer: values.newer === true });
+
   const options: ExecuteOptions = { reporter: stringFlag(values.reporter), quiet: values.quiet === true, verbose: values.verbose === true, failFast: false };
   return { job, options };
 }

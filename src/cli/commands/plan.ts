@@ -1,11 +1,9 @@
 /** `pdl plan <job.yaml>`: ask the servers (no bodies) and print what a run would do to each file. Writes nothing. */
-import { bytesOf, planJob, type Plan, type PlannedFile } from '../../engine/plan.js';
-import { UsageError } from '../../errors.js';
+import { bytesOf,planJob,type Plan,type PlannedFile } from '../../engine/plan.js';
 import { loadJobFile } from '../../job/load.js';
-import type { ResolvedJob } from '../../job/resolved.js';
-import { formatBytes, oneLine } from '../../report/format.js';
-import { listFlag, parse, stringFlag } from '../args.js';
-import { matchesAny } from '../glob.js';
+import { formatBytes,oneLine } from '../../report/format.js';
+import { listFlag,parse,stringFlag } from '../args.js';
+import { applyOverrides } from '../job-overrides.js';
 import { planHelp } from '../help.js';
 import type { CliIO } from '../main.js';
 import { resolve } from 'node:path';
@@ -25,13 +23,7 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
   const only = listFlag(values.only);
   const loaded = await loadJobFile(positionals[0]!, { env: io.env, ...(dir !== undefined ? { dir: resolve(io.cwd, dir) } : {}) });
   // The same selection `pdl run` would make with the same flags, so the plan describes that run.
-  const job: ResolvedJob = {
-    ...loaded,
-    files: (only.length > 0 ? loaded.files.filter((file) => matchesAny(file.relPath, only)) : loaded.files).map((file) =>
-      values.newer ? { ...file, ifExists: 'newer' as const } : file,
-    ),
-  };
-  if (only.length > 0 && job.files.length === 0) throw new UsageError(`--only ${only.join(' ')}: no file of the job matches`);
+  const job = applyOverrides(loaded, { only, newer: values.newer === true });
   const plan = await planJob(job, { signal: io.signal });
   io.stdout.write(formatFilePlan(plan));
   return 0;

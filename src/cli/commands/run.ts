@@ -1,17 +1,16 @@
 import { loadJobFile } from '../../job/load.js';
-import type { ResolvedJob } from '../../job/resolved.js';
-import { parseDuration, parseRate } from '../../job/units.js';
+import { parseDuration,parseRate } from '../../job/units.js';
 import { UsageError } from '../../errors.js';
 import { acquireRunLock } from '../../storage/run-lock.js';
-import { intFlag, listFlag, parse, stringFlag, unitFlag } from '../args.js';
+import { intFlag,listFlag,parse,stringFlag,unitFlag } from '../args.js';
 import { execute } from '../execute.js';
-import { matchesAny } from '../glob.js';
+import { applyOverrides } from '../job-overrides.js';
 import { runHelp } from '../help.js';
-import { version, type CliIO } from '../main.js';
+import { version,type CliIO } from '../main.js';
 import { formatPlan } from '../plan.js';
 import { frozenRun } from '../frozen-run.js';
 import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename,dirname,resolve } from 'node:path';
 
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(
@@ -53,22 +52,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const reportPath = report === undefined ? undefined : await reportPathOf(report, io.cwd);
 
   const loaded = await loadJobFile(positionals[0]!, { env: io.env, ...(dir !== undefined ? { dir: resolve(io.cwd, dir) } : {}) });
-  const job: ResolvedJob = {
-    ...loaded,
-    limits: {
-      ...loaded.limits,
-      ...(files !== undefined ? { files } : {}),
-      ...(connections !== undefined ? { connections } : {}),
-      ...(rate !== undefined ? { rate } : {}),
-    },
-    files: (only.length > 0 ? loaded.files.filter((file) => matchesAny(file.relPath, only)) : loaded.files).map((file) =>
-      // --newer: re-check every existing file with the server (ifExists: newer) whatever the job file says.
-      values.newer ? { ...file, ifExists: 'newer' as const } : file,
-    ),
-  };
-  if (only.length > 0 && job.files.length === 0) {
-    throw new UsageError(`--only ${only.join(' ')}: no file of the job matches`);
-  }
+  const job = applyOverrides(loaded, { files, connections, rate, only, newer: values.newer === true });
   // --frozen: the lock next to the job decides every file's sha256 and size; drift is exit 3 (lockfile/frozen.ts).
   const frozen = values.frozen ? await frozenRun(positionals[0]!, io.cwd, job, only.length > 0) : undefined;
   if (values['dry-run']) {
