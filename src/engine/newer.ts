@@ -45,6 +45,9 @@ export async function decideNewer(file: ResolvedFile, entry: MirrorEntry | undef
   // What pdl wrote, but the job now asks for other bytes (a new checksum) or another URL: a 304 would be no answer.
   if (file.checksum) return { action: 'fresh', note: undefined, repair: false };
   if (entry.url !== file.displayUrl) return { action: 'fresh', note: undefined, repair: false };
+  // A URL with ${VAR}s can name another resource with the same spelling (the value changed): a 304 about "this URL"
+  // would then be an answer about the wrong file. The record holds no expanded values, so fetch such files again.
+  if (file.url !== file.displayUrl) return { action: 'fresh', note: undefined, repair: false };
   if (!entry.etag && !entry.lastModified) return { action: 'fresh', note: undefined, repair: false };
   return { action: 'conditional', entry };
 }
@@ -81,6 +84,8 @@ function storableFinalUrl(file: ResolvedFile, finalUrl: string): string | undefi
   url.password = '';
   url.search = '';
   url.hash = '';
+  // Another host (a CDN) may carry its signature in the path, and the lock file is committed: keep same-host only.
+  if (url.host !== new URL(file.url).host) return undefined;
   const bare = url.href;
   return bare !== file.displayUrl && maskSecrets(bare, file.secrets) === bare ? bare : undefined;
 }

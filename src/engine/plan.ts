@@ -7,6 +7,7 @@
 import type { Dispatcher } from 'undici';
 import { PdlError, StallError } from '../errors.js';
 import { createDispatcher } from '../http/agent.js';
+import { applyChecksumLists } from './checksum-lists.js';
 import { parseContentLength, parseContentRange } from '../http/headers.js';
 import { get } from '../http/request.js';
 import { maskSecrets, type ResolvedFile, type ResolvedJob } from '../job/resolved.js';
@@ -51,19 +52,25 @@ export async function planJob(job: ResolvedJob, options: PlanOptions = {}): Prom
   const output = new OutputDir(job.dir);
   const { state } = await MirrorState.load(job.dir);
   const reuse = { root: job.dir, known: state, cache: job.cache };
-  const planned: PlannedFile[] = new Array<PlannedFile>(job.files.length);
+  // Checksum lists decide what a run does with present files: fetch them as the run would (lists only, no files).
+  const lists = await applyChecksumLists(job.files, { dispatcher, signal });
+  const files = lists.files;
+  const planned: PlannedFile[] = new Array<PlannedFile>(files.length);
   let next = 0;
   // As many files at once as a run would start: bounded, and kind to the servers.
   const worker = async () => {
-    for (let i = next++; i < job.files.length; i = next++) {
-      const file = job.files[i]!;
+    for (let i = next++; i < files.length; i = next++) {
+      const file = files[i]!;
       const ref = { index: file.index, path: file.relPath, url: file.displayUrl };
-      const action = await planFile(file, output, state, reuse, dispatcher, signal).catch((error: unknown) => failed(file, error));
+      const listFailure = lists.failures.get(file.index);
+      const action = listFailure
+        ? failed(file, listFailure)
+        : await planFile(file, output, state, reuse, dispatcher, signal).catch((error: unknown) => failed(file, error));
       planned[i] = { ...ref, ...action };
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(job.limits.files, job.files.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(job.limits.files, files.length) }, worker));
   } finally {
     if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
   }

@@ -36,9 +36,10 @@ export function freezeJob(job: ResolvedJob, lock: LockFile, options: FreezeOptio
     if (own?.algorithm === 'sha256' && own.hex !== entry.sha256) {
       problems.push(`${file.relPath}: the job says sha256:${own.hex}, ${options.lockName} locked sha256:${entry.sha256}`);
     }
-    // A checksum of another algorithm, or a list, stays the engine's to verify; the sha256 is compared after the run.
-    if (own !== undefined || file.checksumList !== undefined) return file;
-    return { ...file, checksum: { algorithm: 'sha256' as const, hex: entry.sha256 } };
+    // A checksum of another algorithm stays the engine's to verify; the sha256 is compared after the run. A checksum
+    // list gives way to the lock: the list may have moved on, and the lock is what the repository stands for.
+    if (own !== undefined) return file;
+    return { ...file, checksum: { algorithm: 'sha256' as const, hex: entry.sha256 }, checksumList: undefined };
   });
   if (!options.partial && entries.size > 0) {
     problems.push(`${options.lockName} locks files the job no longer lists: ${[...entries.keys()].join(', ')}`);
@@ -57,7 +58,8 @@ export function freezeJob(job: ResolvedJob, lock: LockFile, options: FreezeOptio
  * also has another size than the locked one is named with both sizes. Throws LockDriftError.
  */
 export async function checkRunAgainstLock(job: ResolvedJob, summary: RunSummary, exitCode: number, lock: LockFile, lockName: string): Promise<void> {
-  if (exitCode !== EXIT_CODES.ok && exitCode !== EXIT_CODES.integrity) return;
+  // Drift is reported whatever else failed (a 404 elsewhere must not hide a changed file); not after a stop.
+  if (exitCode === EXIT_CODES.sigint || exitCode === EXIT_CODES.sigterm || exitCode === EXIT_CODES.locked || exitCode === EXIT_CODES.maxRuntime) return;
   const entries = new Map(lock.files.map((entry) => [entry.path, entry]));
   const paths = new Map(job.files.map((file) => [file.index, file.path]));
   const problems: string[] = [];

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants,readFileSync,unlinkSync } from 'node:fs';
 import { lstat,mkdir,open,unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { LocalIOError,RunLockedError,toLocalIOError,type RunLockHolder } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -87,6 +87,10 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
 /** Whether the holder may still be running. A lock from another host cannot be checked, so it counts as held. */
 function isAlive(lock: LockFile): boolean {
   if (lock.hostname !== hostname()) return true;
+  // Our own pid cannot be another live run (a restarted container is pid 1 again); a lock from before the last boot
+  // belongs to a process that is gone, whatever now has its pid.
+  if (lock.pid === process.pid) return false;
+  if (Date.parse(lock.startedAt) < Date.now() - uptime() * 1000) return false;
   try {
     process.kill(lock.pid, 0);
     return true;

@@ -168,3 +168,17 @@ test('a root that uses the state file keeps it current in runs of other modes; a
   await run(makeJob(other.dir, [{ url: other.server.url('/plain.bin') }]));
   assert.equal(await stat(join(other.dir, MIRROR_STATE_NAME)).catch(() => undefined), undefined);
 });
+
+test('a URL spelled with ${VAR}: a re-run never trusts a 304, since the same spelling can name another file', async (t) => {
+  const { server, dir } = await fixture(t);
+  server.addFile('/v1/tool.bin', { size: 50 * KiB, etag: false });
+  server.addFile('/v2/tool.bin', { size: 60 * KiB, etag: false });
+  // What the job file says stays the same; the variable behind it changes between runs.
+  const entry = (version: string) => ({ url: server.url(`/${version}/tool.bin`), displayUrl: `${server.origin}/\${VERSION}/tool.bin`, relPath: 'tool.bin', secrets: [version], ifExists: 'newer' as const });
+  assert.equal((await run(makeJob(dir, [entry('v2')]))).summary.files[0]?.outcome, 'downloaded');
+  server.reset();
+  const back = await run(makeJob(dir, [entry('v1')]));
+  assert.equal(back.summary.files[0]?.outcome, 'downloaded');
+  assert.ok(server.requests.every((r) => r.headers['if-modified-since'] === undefined && r.headers['if-none-match'] === undefined));
+  await assertDownloaded(dir, 'tool.bin', server.file('/v1/tool.bin').sha256);
+});

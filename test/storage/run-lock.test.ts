@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { RunLockedError } from '../../src/errors.js';
 import { acquireRunLock, RUN_LOCK_NAME } from '../../src/storage/run-lock.js';
@@ -17,8 +17,15 @@ async function deadPid(): Promise<number> {
   return pid;
 }
 
+/** The pid of a process that stays alive until the test ends (another pdl run, as far as the lock can tell). */
+function livePid(t: { after(fn: () => void): void }): number {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  return child.pid!;
+}
+
 const lockJson = (fields: Record<string, unknown>) =>
-  JSON.stringify({ format: 'pdl-run-lock', hostname: hostname(), startedAt: '2026-11-21T08:00:00.000Z', token: 'theirs', ...fields });
+  JSON.stringify({ format: 'pdl-run-lock', hostname: hostname(), startedAt: new Date().toISOString(), token: 'theirs', ...fields });
 
 test('acquire creates the lock (and the root), release removes it, a second release is harmless', async (t) => {
   const root = join(await tempDir(t), 'not', 'yet');
@@ -36,14 +43,17 @@ test('acquire creates the lock (and the root), release removes it, a second rele
   assert.deepEqual(await readdir(root), []);
 });
 
-test('a live holder (this process) → RunLockedError E_LOCKED, exit 7, naming pid, start time and lock path; the lock stays', async (t) => {
+test('a live holder → RunLockedError E_LOCKED, exit 7, naming pid, start time and lock path; the lock stays', async (t) => {
   const root = await tempDir(t);
-  const first = await acquireRunLock(root, { pid: process.pid, startedAt: new Date('2026-11-21T08:00:00Z') });
+  const holder = livePid(t);
+  const startedAt = new Date(Date.now() - 5_000);
+  const first = await acquireRunLock(root, { pid: holder, startedAt });
   await assert.rejects(acquireRunLock(root, { pid: process.pid, startedAt: new Date() }), (error: unknown) => {
     assert.ok(error instanceof RunLockedError);
     assert.equal(error.code, 'E_LOCKED');
     assert.equal(error.exitCode, 7);
-    assert.match(error.message, new RegExp(`another pdl run \\(pid ${process.pid} on .+, started 2026-11-21T08:00:00\\.000Z\\) is using ${root}; lock file ${join(root, RUN_LOCK_NAME)}`));
+    const started = startedAt.toISOString().replace(/\./g, '\\.');
+    assert.match(error.message, new RegExp(`another pdl run \\(pid ${holder} on .+, started ${started}\\) is using ${root}; lock file ${join(root, RUN_LOCK_NAME)}`));
     return true;
   });
   assert.ok((await stat(first.path)).isFile(), 'the refused run did not remove the holder\'s lock');
@@ -53,10 +63,14 @@ test('a live holder (this process) → RunLockedError E_LOCKED, exit 7, naming p
 
 test('stale locks are taken over; live, foreign-host and freshly written ones are not', async (t) => {
   const dead = await deadPid();
+  const live = livePid(t);
+  const beforeBoot = new Date(Date.now() - (uptime() + 3600) * 1000).toISOString();
   const minuteAgo = new Date(Date.now() - 120_000);
   const cases: Array<{ name: string; content: string; old?: boolean; taken: boolean }> = [
     { name: 'dead pid on this host', content: lockJson({ pid: dead }), taken: true },
-    { name: 'live pid (this process)', content: lockJson({ pid: process.pid }), taken: false },
+    { name: 'live pid (another process)', content: lockJson({ pid: live }), taken: false },
+    { name: 'our own pid (a restarted container is pid 1 again)', content: lockJson({ pid: process.pid }), taken: true },
+    { name: 'a live pid, but written before the last boot', content: lockJson({ pid: live, startedAt: beforeBoot }), taken: true },
     { name: 'live pid 1 (alive; EPERM unless we are root)', content: lockJson({ pid: 1 }), old: true, taken: false },
     { name: 'dead pid on another host', content: lockJson({ pid: dead, hostname: `not-${hostname()}` }), taken: false },
     { name: 'garbage, just written', content: '{"format":"pdl-run', taken: false },
