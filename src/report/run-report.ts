@@ -5,7 +5,7 @@
  */
 import type { FileOutcome,RunSummary } from '../engine/events.js';
 import { maskSecrets,type ResolvedJob } from '../job/resolved.js';
-import { writeFileAtomic } from '../storage/atomic-write.js';
+import { writeFileAtomic } from '../storage/small-file.js';
 
 export interface RunReportFile {
   path: string;

@@ -7,11 +7,8 @@
  * atomic (temp file, fsync, rename) and happen at most every FLUSH_MS while files complete and once at the end, so
  * a kill -9 loses at most the last couple of seconds — which only costs a re-download, never a wrong answer.
  */
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toLocalIOError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { readSmallFile,writeFileAtomic,type SmallFileRead } from './small-file.js';
 
 export const MIRROR_STATE_NAME = '.pdl-state.json';
 
@@ -133,25 +130,9 @@ export class MirrorState {
   }
 }
 
-type ReadText = { status: 'missing' } | { status: 'invalid'; reason: string } | { status: 'ok'; text: string };
-
-async function readText(path: string): Promise<ReadText> {
-  try {
-    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) return { status: 'invalid', reason: 'not a regular file' };
-      if (stats.size > MAX_BYTES) return { status: 'invalid', reason: `larger than ${MAX_BYTES} bytes` };
-      return { status: 'ok', text: await handle.readFile('utf8') };
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { status: 'missing' };
-    if (code === 'ELOOP') return { status: 'invalid', reason: 'is a symbolic link' };
-    return { status: 'invalid', reason: toLocalIOError(error, path, 'read').message };
-  }
+/** The state file's text; a file that cannot be read at all counts as invalid (the state is a cache, never fatal). */
+async function readText(path: string): Promise<SmallFileRead> {
+  return readSmallFile(path, MAX_BYTES).catch((error: unknown) => ({ status: 'invalid' as const, reason: error instanceof Error ? error.message : String(error) }));
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -8,11 +8,10 @@
  * directory fsync: losing it to a crash only brings back the previous state, which is still true.
  */
 
-import { constants } from 'node:fs';
-import { open,unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import type { Interval } from '../engine/intervals.js';
 import { LocalIOError,toLocalIOError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { readSmallFile,writeFileAtomic } from './small-file.js';
 
 export interface ResumeState {
   format: 'pdl-resume';
@@ -46,32 +45,9 @@ export function controlPathOf(finalPath: string): string {
 
 /** Never throws for what is in the file; throws LocalIOError only when the file cannot be read at all. */
 export async function readResumeState(path: string): Promise<ReadResumeResult> {
-  let text: string;
-  try {
-    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) return { status: 'invalid', reason: 'not a regular file' };
-      if (stats.size > MAX_BYTES) return { status: 'invalid', reason: `larger than ${MAX_BYTES} bytes` };
-      // Room for one byte more than fstat said, so a file growing under us is noticed rather than cut.
-      const buffer = Buffer.allocUnsafe(stats.size + 1);
-      let filled = 0;
-      while (filled < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      if (filled > stats.size) return { status: 'invalid', reason: 'changed while being read' };
-      text = buffer.toString('utf8', 0, filled);
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { status: 'missing' };
-    if (code === 'ELOOP') return { status: 'invalid', reason: 'is a symbolic link' };
-    throw toLocalIOError(error, path, 'read');
-  }
+  const read = await readSmallFile(path, MAX_BYTES);
+  if (read.status !== 'ok') return read;
+  const text = read.text;
   let value: unknown;
   try {
     value = JSON.parse(text);

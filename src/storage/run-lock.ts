@@ -14,7 +14,7 @@ import { lstat,mkdir,open,unlink } from 'node:fs/promises';
 import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { LocalIOError,RunLockedError,toLocalIOError,type RunLockHolder } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from './small-file.js';
 
 export const RUN_LOCK_NAME = '.pdl-run.lock';
 

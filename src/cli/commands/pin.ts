@@ -7,7 +7,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { toLocalIOError, UsageError } from '../../errors.js';
 import { pinChecksums } from '../../lockfile/pin.js';
-import { writeFileAtomic } from '../../storage/atomic-write.js';
+import { writeFileAtomic } from '../../storage/small-file.js';
 import { parse } from '../args.js';
 import { pinHelp } from '../help.js';
 import type { CliIO } from '../main.js';

@@ -1,0 +1,61 @@
+/** pdl's own small files (control file, state file, lock, report): written atomically, read defensively. */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { toLocalIOError } from '../errors.js';
+
+/**
+ * Replace a small file atomically: write a temp file in the same folder (created exclusively, never through a
+ * link), fsync it, rename it over the target. A reader, or a crash, sees the old content or the new, never half.
+ */
+export async function writeFileAtomic(path: string, data: string, action = 'write'): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
+    try {
+      await handle.writeFile(data, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw toLocalIOError(error, path, action);
+  }
+}
+
+export type SmallFileRead = { status: 'missing' } | { status: 'invalid'; reason: string } | { status: 'ok'; text: string };
+
+/**
+ * Read one of pdl's own small files (control file, state file): never through a link, never more than `maxBytes`,
+ * and a file that grows while it is read counts as invalid rather than being cut. Throws LocalIOError only when the
+ * file exists but cannot be read at all.
+ */
+export async function readSmallFile(path: string, maxBytes: number): Promise<SmallFileRead> {
+  try {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) return { status: 'invalid', reason: 'not a regular file' };
+      if (stats.size > maxBytes) return { status: 'invalid', reason: `larger than ${maxBytes} bytes` };
+      // Room for one byte more than fstat said, so a file growing under us is noticed rather than cut.
+      const buffer = Buffer.allocUnsafe(stats.size + 1);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled > stats.size) return { status: 'invalid', reason: 'changed while being read' };
+      return { status: 'ok', text: buffer.toString('utf8', 0, filled) };
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { status: 'missing' };
+    if (code === 'ELOOP') return { status: 'invalid', reason: 'is a symbolic link' };
+    throw toLocalIOError(error, path, 'read');
+  }
+}
