@@ -11,6 +11,7 @@
 import { unlink } from 'node:fs/promises';
 import type { Interval } from '../engine/intervals.js';
 import { LocalIOError,toLocalIOError } from '../errors.js';
+import { COMPANION_SUFFIXES } from './companion-names.js';
 import { readSmallFile,writeFileAtomic } from './small-file.js';
 
 export interface ResumeState {
@@ -40,7 +41,7 @@ const ISO_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d/;
 const KEYS = ['format', 'version', 'url', 'size', 'etag', 'lastModified', 'ranges', 'done', 'updatedAt'];
 
 export function controlPathOf(finalPath: string): string {
-  return `${finalPath}.pdl`;
+  return `${finalPath}${COMPANION_SUFFIXES.control}`;
 }
 
 /** Never throws for what is in the file; throws LocalIOError only when the file cannot be read at all. */
