@@ -23,7 +23,7 @@ import { maskSecrets } from '../job/resolved.js';
 import { PartFile } from '../storage/part-file.js';
 import type { MirrorState } from '../storage/mirror-state.js';
 import type { OutputDir } from '../storage/output-dir.js';
-import { controlPathOf, removeResumeState, writeResumeState } from '../storage/resume-state.js';
+import { controlPathOf, hasResumeState, removeResumeState, writeResumeState } from '../storage/resume-state.js';
 import { hashService, verifyDigests } from '../verify/checksum.js';
 import type { ByteSink, RangeCursor } from './body-writer.js';
 import { checkRemote } from './conditional.js';
@@ -621,10 +621,10 @@ export class FileTask {
   /**
    * After a failure or a stop: keep the .part with its control file for a rerun, or delete it when a rerun could
    * not trust it anyway (no control file possible, or the bytes themselves are wrong). A control file that could
-   * not be rewritten (disk full) is kept with its .part: the state it holds from before is still true.
+   * not be rewritten (disk full) is kept with its .part if an earlier one exists: its state is still true.
    */
   async #keepOrDiscard(trustworthy: boolean): Promise<void> {
-    const resumable = trustworthy ? await this.#checkpoint().catch(() => true) : false;
+    const resumable = trustworthy ? await this.#checkpoint().catch(() => hasResumeState(controlPathOf(this.file.path))) : false;
     if (resumable) {
       await this.#part?.close().catch(() => undefined);
       return;
