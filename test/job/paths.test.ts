@@ -121,10 +121,11 @@ describe('findPathConflicts', () => {
     { name: 'siblings sharing a prefix are fine', paths: ['ab', 'a/b', 'a.b'], expected: [] },
     {
       name: "an entry named like another's partial download or control file",
-      paths: ['x.bin', 'X.bin.part', 'x.bin.pdl'],
+      paths: ['x.bin', 'X.bin.part', 'x.bin.pdl', 'x.bin.pdl-claim'],
       expected: [
         [1, '"X.bin.part" is the name pdl uses for the partial download of files[0] ("x.bin")'],
         [2, '"x.bin.pdl" is the name pdl uses for the partial download of files[0] ("x.bin")'],
+        [3, '"x.bin.pdl-claim" is the name pdl uses for the partial download of files[0] ("x.bin")'],
       ],
     },
     {
@@ -134,8 +135,11 @@ describe('findPathConflicts', () => {
     },
     {
       name: 'the same, listed the other way round',
-      paths: ['y.part', 'y'],
-      expected: [[1, 'files[0] ("y.part") uses the name pdl gives the partial download of "y"']],
+      paths: ['y.part', 'y.pdl-claim', 'y'],
+      expected: [
+        [2, 'files[0] ("y.part") uses the name pdl gives the partial download of "y"'],
+        [2, 'files[1] ("y.pdl-claim") uses the name pdl gives the partial download of "y"'],
+      ],
     },
     {
       name: 'Unicode normalisation forms compare equal',
