@@ -182,3 +182,24 @@ test('a URL spelled with ${VAR}: a re-run never trusts a 304, since the same spe
   assert.ok(server.requests.every((r) => r.headers['if-modified-since'] === undefined && r.headers['if-none-match'] === undefined));
   await assertDownloaded(dir, 'tool.bin', server.file('/v1/tool.bin').sha256);
 });
+
+for (const connections of [1, 4]) {
+  test(`a changed file is transferred once, not twice: the conditional answer is the download's first range (${connections} connection${connections > 1 ? 's' : ''})`, async (t) => {
+    const size = 2_000_000;
+    const { server, dir, job } = await firstRun(t, { size, etag: '"v1"' });
+    server.mutate('/mirror.bin', { version: 2, etag: '"v2"' });
+    const second = await run({ ...job, files: job.files.map((f) => ({ ...f, connections, minSplitSize: 256 * KiB })) });
+    assert.equal(second.summary.files[0]?.outcome, 'downloaded');
+    await assertDownloaded(dir, 'mirror.bin', server.file('/mirror.bin').sha256);
+    assert.equal(server.requests[0]?.headers['if-none-match'], '"v1"');
+    if (connections === 1) {
+      assert.equal(server.stats.bytesServed, size);
+      assert.equal(server.requests.length, 1, 'the conditional request carried the whole file');
+    } else {
+      // A first request cut short when other connections join may have had a little more in flight.
+      assert.ok(server.stats.bytesServed < size * 1.25, `served ${server.stats.bytesServed} bytes for a ${size}-byte file`);
+      assert.ok(server.requests.length > 1, 'the rest was fetched in ranges over several connections');
+    }
+    assert.equal(second.summary.transferred, size);
+  });
+}
