@@ -4,7 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { HttpStatusError, NetworkError, ProtocolError, RemoteChangedError } from '../errors.js';
-import { get } from '../http/request.js';
+import { get, type GetResponse } from '../http/request.js';
 import { formatRange, parseContentLength, parseContentRange, parseEtag } from '../http/headers.js';
 import { pumpBody, type ByteSink, type RangeCursor } from './body-writer.js';
 
@@ -37,6 +37,8 @@ export interface RangeRequest {
   beforeChunk: ((bytes: number, signal: AbortSignal) => Promise<void>) | undefined;
   /** Called once the answer is accepted, before any body byte is written (learn size, preallocate …). */
   onResponse: (info: ResponseInfo) => Promise<void> | void;
+  /** The answer to this very request, already received (`newer`'s conditional request): used instead of sending one. */
+  response?: GetResponse | undefined;
 }
 
 /** What the server told us about the file in its answer. */
@@ -86,15 +88,14 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
     const validator = request.ifRange?.etag ?? request.ifRange?.lastModified;
     if (validator) pdlHeaders['if-range'] = validator;
   }
-  const response = await get({
-    dispatcher: request.dispatcher,
-    url: request.url,
-    userHeaders: request.userHeaders,
-    pdlHeaders,
-    signal: request.signal,
-    secrets: request.secrets,
-  });
+  const response =
+    request.response ??
+    (await get({ dispatcher: request.dispatcher, url: request.url, userHeaders: request.userHeaders, pdlHeaders, signal: request.signal, secrets: request.secrets }));
   const { statusCode, headers, body } = response;
+  // An answer received under another signal still stops when this attempt is aborted (stall, restart, stop).
+  const abort = () => body.destroy(request.signal.reason instanceof Error ? request.signal.reason : new Error(String(request.signal.reason)));
+  if (request.response) request.signal.addEventListener('abort', abort, { once: true });
+  if (request.response && request.signal.aborted) abort();
   const info: ResponseInfo = {
     status: statusCode,
     size: undefined,
@@ -180,6 +181,7 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
   } finally {
     // An unread or cut-short body must not go back to the pool: destroying it closes that socket.
     if (!body.destroyed && !body.readableEnded) body.destroy();
+    request.signal.removeEventListener('abort', abort);
   }
 }
 

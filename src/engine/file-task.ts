@@ -18,6 +18,7 @@ import {
   toLocalIOError,
 } from '../errors.js';
 import { parseDigestHeaders } from '../http/headers.js';
+import type { GetResponse } from '../http/request.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import { maskSecrets } from '../job/resolved.js';
 import { PartFile } from '../storage/part-file.js';
@@ -26,12 +27,13 @@ import type { OutputDir } from '../storage/output-dir.js';
 import { controlPathOf, hasResumeState, removeResumeState, writeResumeState } from '../storage/resume-state.js';
 import { hashService, verifyDigests } from '../verify/checksum.js';
 import type { ByteSink, RangeCursor } from './body-writer.js';
-import { checkRemote } from './conditional.js';
+import { discardResponse } from './conditional.js';
 import type { DoneOutcome, EngineEmitter, FailureInfo, FileRef, FileResult } from './events.js';
 import { fetchRange, readValidators, ShortBodyError, validatorsDiffer, type ResponseInfo, type Validators } from './fetch-range.js';
 import { addInterval, contiguousPrefix, isComplete, normalize, totalLength, type Interval } from './intervals.js';
 import { mirrorEntryOf } from './newer.js';
 import { prepareFile } from './prepare.js';
+import { askServerFirst } from './server-check.js';
 import { reuseInto, storeInCache, type ReuseCandidate, type ReuseSources } from './reuse.js';
 import { chooseWork, segmentSizeFor } from './ranges.js';
 import { classifyRetry } from './retry-decision.js';
@@ -117,6 +119,8 @@ export class FileTask {
   #reResolved = 0;
   /** The local copy no longer matched what pdl wrote: this download repairs it. */
   #repair = false;
+  /** `newer`'s answer carrying a new version, not read yet: the first connection's first range. */
+  #firstResponse: GetResponse | undefined;
 
   constructor(file: ResolvedFile, ctx: FileTaskContext) {
     this.file = file;
@@ -277,6 +281,8 @@ export class FileTask {
     } catch (error) {
       if (conn.generation === this.#generation) this.#fail(error);
     } finally {
+      discardResponse(this.#firstResponse);
+      this.#firstResponse = undefined;
       this.#conns.delete(conn.id);
       this.#ctx.released(this);
       this.#maybeFinish();
@@ -294,6 +300,8 @@ export class FileTask {
       conn.start = before;
       conn.cursor.lastByteAt = Date.now();
       const signal = AbortSignal.any([this.#ctx.runSignal, conn.controller.signal]);
+      const response = this.#firstResponse;
+      this.#firstResponse = undefined;
       try {
         const outcome = await fetchRange({
           dispatcher: this.#ctx.dispatcher,
@@ -309,6 +317,7 @@ export class FileTask {
           size: this.#size,
           ifRange: this.#size !== undefined && (this.#validators.etag || this.#validators.lastModified) ? this.#validators : undefined,
           sink: this.#sink,
+          response,
           beforeChunk: this.#ctx.rateLimit,
           onResponse: async (info) => {
             await this.#onResponse(conn, info, first);
@@ -384,25 +393,16 @@ export class FileTask {
       this.#finish({ outcome: prep.action === 'skip' ? 'skipped' : 'unchanged', size: prep.size, sha256: prep.sha256, reason: prep.reason });
       return false;
     }
-    if (prep.action === 'conditional') {
-      const answer = await checkRemote({
-        dispatcher: this.#ctx.dispatcher,
-        url: this.file.url,
-        userHeaders: this.file.headers,
-        secrets: this.file.secrets,
-        displayUrl: this.file.displayUrl,
-        entry: prep.entry,
-        signal: this.#ctx.runSignal,
-        retries: this.file.retries,
-        timeoutMs: this.file.timeout,
-        onRetry: (info) => this.#ctx.events.emit('file:retry', { ...this.ref, ...info }),
-      });
-      if (answer === 'stopped') return false;
-      if (answer === 'not-modified') {
-        this.#finish({ outcome: 'unchanged', size: prep.entry.size, sha256: prep.entry.sha256, reason: 'not modified on the server' });
+    if (prep.action === 'conditional' || prep.action === 'compare-size') {
+      const onRetry = (info: { attempt: number; delayMs: number; reason: string }) => this.#ctx.events.emit('file:retry', { ...this.ref, ...info });
+      const answer = await askServerFirst(this.file, prep, { dispatcher: this.#ctx.dispatcher, signal: this.#ctx.runSignal, onRetry });
+      if (answer.kind === 'stopped') return false;
+      if (answer.kind === 'done') {
+        this.#finish(answer.done);
         return false;
       }
-      // A new version: downloaded to .part like any other; the old copy stays in place until the rename.
+      // A new version: that answer is the first range, written to .part; the old copy stays in place until the rename.
+      this.#firstResponse = answer.response;
     }
     this.#repair = prep.action === 'fresh' && prep.repair === true;
     try {

@@ -5,18 +5,17 @@
  * (at most one byte) is never read. One attempt per file, no retries: a plan reports, it does not insist.
  */
 import type { Dispatcher } from 'undici';
-import { PdlError, StallError } from '../errors.js';
+import { PdlError } from '../errors.js';
 import { createDispatcher } from '../http/agent.js';
 import { applyChecksumLists } from './checksum-lists.js';
-import { parseContentLength, parseContentRange } from '../http/headers.js';
-import { get } from '../http/request.js';
 import { maskSecrets, type ResolvedFile, type ResolvedJob } from '../job/resolved.js';
 import { MirrorState } from '../storage/mirror-state.js';
 import { OutputDir } from '../storage/output-dir.js';
-import { conditionalHeaders } from './conditional.js';
-import { readValidators, statusError, validatorsDiffer, type Validators } from './fetch-range.js';
+import { presentFileError } from './existing-file.js';
+import { validatorsDiffer, type Validators } from './fetch-range.js';
 import { totalLength } from './intervals.js';
 import { prepareFile } from './prepare.js';
+import { probe } from './probe.js';
 import type { ReuseSources } from './reuse.js';
 
 export type PlannedAction =
@@ -43,8 +42,6 @@ export interface PlanOptions {
   dispatcher?: Dispatcher;
   signal?: AbortSignal;
 }
-
-type Probe = { kind: 'not-modified' } | { kind: 'ok'; size: number | undefined; validators: Validators };
 
 export async function planJob(job: ResolvedJob, options: PlanOptions = {}): Promise<Plan> {
   const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections });
@@ -106,6 +103,12 @@ async function planFile(
       return { action: 'skip', size: prep.size, reason: prep.reason };
     case 'unchanged':
       return { action: 'unchanged', size: prep.size, reason: prep.reason };
+    case 'compare-size': {
+      const answer = await ask();
+      const size = answer.kind === 'ok' ? answer.size : undefined;
+      if (size === prep.size) return { action: 'skip', size, reason: 'already present, the size the server has' };
+      return { action: 'fail', reason: maskSecrets(presentFileError(file, prep.size, size).message, file.secrets) };
+    }
     case 'reuse':
       return { action: 'reuse', size: prep.candidate.size, from: prep.candidate.label };
     case 'conditional': {
@@ -129,39 +132,6 @@ async function planFile(
       return prep.note === undefined ? { action: 'download', size } : { action: 'download', size, note: prep.note };
     }
   }
-}
-
-/** One GET of the first byte (conditional when validators are given); the body is never read. */
-async function probe(file: ResolvedFile, dispatcher: Dispatcher, runSignal: AbortSignal, validators?: Validators): Promise<Probe> {
-  const timeout = AbortSignal.timeout(file.timeout);
-  let response: Awaited<ReturnType<typeof get>>;
-  try {
-    response = await get({
-      dispatcher,
-      url: file.url,
-      userHeaders: file.headers,
-      pdlHeaders: { 'accept-encoding': 'identity', range: 'bytes=0-0', ...(validators ? conditionalHeaders(validators) : {}) },
-      signal: AbortSignal.any([runSignal, timeout]),
-      secrets: file.secrets,
-    });
-  } catch (error) {
-    throw timeout.aborted ? new StallError(file.timeout, { url: file.displayUrl }) : error;
-  }
-  const { statusCode, headers, body } = response;
-  // undici reports a destroyed body as an 'error' (AbortError): expected here.
-  body.on('error', () => undefined);
-  body.destroy();
-  if (statusCode === 304 && validators) return { kind: 'not-modified' };
-  const found = readValidators(headers);
-  if (statusCode === 206) return { kind: 'ok', size: parseContentRange(headers['content-range'])?.size, validators: found };
-  if (statusCode === 200) {
-    const length = parseContentLength(headers['content-length']);
-    return { kind: 'ok', size: length.ok ? length.value : undefined, validators: found };
-  }
-  // An empty file has no byte 0: the answer still tells its size.
-  const unsatisfied = statusCode === 416 ? parseContentRange(headers['content-range']) : undefined;
-  if (unsatisfied?.kind === 'unsatisfied') return { kind: 'ok', size: unsatisfied.unsatisfiedSize, validators: found };
-  throw statusError(statusCode, headers, file.displayUrl);
 }
 
 function failed(file: ResolvedFile, error: unknown): PlannedAction {
