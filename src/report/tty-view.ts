@@ -1,188 +1,171 @@
 /**
- * What the live terminal display shows, computed from engine events with no listr2 in sight, so the
- * policy (what fits in ~20 lines, which files get a line, when failures collapse) is testable as data.
- * tty.ts copies each Frame onto its fixed listr2 slots.
+ * The live display as data: a pure function from a DisplayState and the terminal's size to the lines drawn.
+ *
+ * Two promises to the user: the header is always the first line and always on screen (the frame never has more
+ * lines than the terminal has rows, less one for the cursor, and never more than MAX_LINES), and no line is
+ * wider than the terminal. When a line is too wide the path goes first, then detail; speed and ETA stay.
  */
-import type { EngineEvents, FileRef } from '../engine/events.js';
-import { formatBytes, formatDuration, formatEta, formatProgress, formatRange, formatSpeed, oneLine } from './format.js';
-import type { EngineHandlers } from './index.js';
+import { formatBytes, formatEta, formatProgress, formatRange, formatSpeed } from './format.js';
+import { FAILED_SLOTS, FILE_SLOTS, type DisplayState, type FileState, type RunPhase } from './tty-state.js';
 
-/** Files in flight with a line of their own; the rest are counted on one "and N more in flight" line. */
-export const FILE_SLOTS = 8;
-/** Connection lines under one file (a file using more connections shows the first ones). */
-export const CONNECTION_SLOTS = 4;
-/** Failures listed by name; later ones are counted on the "done" line. */
-export const FAILED_SLOTS = 5;
-/** The display never exceeds this many lines, whatever the job size. */
+/** The display never exceeds this many lines, whatever the job size or terminal height. */
 export const MAX_LINES = 20;
-const PATH_WIDTH = 48;
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/** A path is never cut shorter than this while there is detail left to drop instead. */
+const MIN_PATH = 12;
 
-export interface FileLine {
-  title: string;
-  /** One line per connection shown, only when the file uses more than one and the line budget allows. */
-  connections: string[];
+export type Tone = 'active' | 'ok' | 'failed' | 'stopped' | 'dim';
+
+export interface Line {
+  indent: number;
+  glyph: string;
+  /** How the glyph is coloured. */
+  tone: Tone;
+  text: string;
 }
 
-export interface Frame {
-  header: string;
-  /** The header once the run is over. */
-  final: string;
-  /** "N done, M skipped · and K more failed", or '' before anything finished. */
-  done: string;
-  /** "path: reason" for the first FAILED_SLOTS failures, in arrival order; only ever grows. */
-  failed: string[];
-  /** Indexed by slot: a file keeps its slot while in flight, so lines do not jump around. */
-  files: Array<FileLine | undefined>;
-  /** "and N more in flight", or ''. */
-  more: string;
+export interface TerminalSize {
+  columns: number;
+  rows: number;
 }
 
-type Connection = EngineEvents['file:progress']['connections'][number];
-
-interface ActiveFile {
-  path: string;
-  size: number | undefined;
-  transferred: number;
-  speed: number;
-  connections: readonly Connection[];
-  /** A retry notice shown until the next progress after the retry delay ends. */
-  note: { text: string; until: number } | undefined;
+/** What a line looks like on screen, colours aside. */
+export function lineText(line: Line): string {
+  return `${' '.repeat(line.indent)}${line.glyph} ${line.text}`;
 }
 
-export class TtyView {
-  readonly #now: () => number;
-  readonly #active = new Map<number, ActiveFile>();
-  readonly #slots: Array<number | undefined> = Array.from({ length: FILE_SLOTS }, () => undefined);
-  readonly #failed: string[] = [];
-  #totals: Omit<EngineEvents['run:progress'], 'active'> = {
-    filesDone: 0, filesFailed: 0, filesTotal: 0, transferred: 0, totalBytes: undefined, speed: 0,
+export function viewFrame(state: DisplayState, size: TerminalSize, tick = 0): Line[] {
+  const columns = Math.max(1, Math.floor(size.columns));
+  const make = (indent: number, glyph: string, tone: Tone, variants: string[], path?: string): Line => {
+    const width = columns - indent - glyph.length - 1;
+    return { indent, glyph, tone, text: path === undefined ? fitFirst(variants, width) : fitWithPath(path, variants, width) };
   };
-  #done = 0;
-  #skipped = 0;
-  #failedCount = 0;
+  // One row stays free for the cursor: a frame as tall as the terminal scrolls its first line away.
+  let left = Math.max(0, Math.min(MAX_LINES, Math.floor(size.rows) - 1) - 1);
+  const lines = [header(state, tick, make)];
 
-  constructor(now: () => number) {
-    this.#now = now;
+  const { done, skipped, failed, interrupted } = state.files;
+  const doneLine = done + skipped + failed + interrupted > 0 && left > 0;
+  if (doneLine) left -= 1;
+  // Failures share the screen with files in flight: they get at most half of it while the run goes on.
+  const failureRoom = state.phase.kind === 'running' && state.active.length > 0 ? Math.floor(left / 2) : left;
+  const shownFailures = Math.min(state.failures.length, FAILED_SLOTS, failureRoom);
+  if (doneLine) lines.push(make(2, '›', 'dim', [doneText(state, shownFailures)]));
+  for (const failure of state.failures.slice(0, shownFailures)) lines.push(make(2, '✖', 'failed', [failure]));
+  left -= shownFailures;
+
+  if (left <= 0 || state.active.length === 0) return lines;
+  const drawn = state.active.length <= Math.min(FILE_SLOTS, left) ? state.active.length : Math.min(FILE_SLOTS, left - 1);
+  let spare = left - drawn - (drawn < state.active.length ? 1 : 0);
+  for (const file of state.active.slice(0, drawn)) {
+    lines.push(make(2, '↓', 'active', fileVariants(file), file.path));
+    const shown = file.connections.length > 1 ? Math.min(file.connections.length, spare) : 0;
+    spare -= shown;
+    for (const c of file.connections.slice(0, shown)) lines.push(make(4, '›', 'dim', connectionVariants(c)));
   }
+  const hidden = state.active.length - drawn;
+  if (hidden > 0) lines.push(make(2, '…', 'dim', [drawn === 0 ? `${hidden} files in flight` : `and ${hidden} more in flight`]));
+  return lines;
+}
 
-  handlers(): EngineHandlers {
-    return {
-      'run:start': (e) => {
-        this.#totals = { ...this.#totals, filesTotal: e.files, totalBytes: e.totalBytes };
-      },
-      'file:start': (e) => {
-        const file = this.#file(e);
-        file.size = e.size;
-        file.transferred = e.resumedBytes;
-      },
-      'file:progress': (e) => {
-        const file = this.#file(e);
-        Object.assign(file, { transferred: e.transferred, speed: e.speed, connections: e.connections });
-        if (e.total !== undefined) file.size = e.total;
-        if (file.note !== undefined && this.#now() >= file.note.until) file.note = undefined;
-      },
-      'file:retry': (e) => this.#note(e, `retry ${e.attempt} in ${formatDuration(e.delayMs)}: ${e.reason}`, e.delayMs),
-      'range:retry': (e) => this.#note(e, `#${e.connection} retry ${e.attempt}: ${e.reason}`, e.delayMs),
-      'file:done': (e) => {
-        this.#active.delete(e.index);
-        // Files `newer` found current count with the skipped: nothing was written either way.
-        if (e.outcome === 'skipped' || e.outcome === 'unchanged') this.#skipped += 1;
-        else this.#done += 1;
-      },
-      'file:failed': (e) => {
-        this.#active.delete(e.index);
-        this.#failedCount += 1;
-        if (this.#failed.length < FAILED_SLOTS) this.#failed.push(oneLine(`${e.path}: ${e.error.message}`));
-      },
-      'file:interrupted': (e) => {
-        this.#active.delete(e.index);
-      },
-      'run:progress': (e) => {
-        this.#totals = { ...e };
-      },
-    };
+type Make = (indent: number, glyph: string, tone: Tone, variants: string[], path?: string) => Line;
+
+function header(state: DisplayState, tick: number, make: Make): Line {
+  const { files, bytes } = state;
+  const count = `${files.done + files.skipped}/${files.total} files`;
+  const whole = bytes.unsized === 0 ? formatProgress(bytes.done, bytes.known) : bytes.known > bytes.done ? `${formatBytes(bytes.done)} of ≥${formatBytes(bytes.known)}` : formatBytes(bytes.done);
+  if (state.phase.kind !== 'running') {
+    const { glyph, tone, label } = ending(state.phase);
+    return make(0, glyph, tone, [`${label} · ${count} done · ${whole}`, `${label} · ${count} · ${formatBytes(bytes.done)}`, `${label} · ${count}`, label]);
   }
+  const speed = formatSpeed(state.speed);
+  const eta = `ETA ${eta_(state)}`;
+  const percent = bytes.unsized === 0 && bytes.known > 0 ? `${Math.floor((bytes.done / bytes.known) * 100)}%` : formatBytes(bytes.done);
+  const spinner = SPINNER[Math.abs(Math.floor(tick)) % SPINNER.length] ?? SPINNER[0]!;
+  return make(0, spinner, 'active', [
+    `Downloading ${count} · ${whole} · ${speed} · ${eta}`,
+    `${count} · ${whole} · ${speed} · ${eta}`,
+    `${count} · ${percent} · ${speed} · ${eta}`,
+    `${count} · ${speed} · ${eta}`,
+    `${speed} · ${eta}`,
+  ]);
+}
 
-  frame(): Frame {
-    this.#assignSlots();
-    const t = this.#totals;
-    const finished = this.#done + this.#skipped;
-    const total = Math.max(t.filesTotal, finished + this.#failedCount + this.#active.size);
-    const remaining = t.totalBytes === undefined ? undefined : t.totalBytes - t.transferred;
-    const header = [
-      `Downloading ${finished}/${total} files`,
-      formatProgress(t.transferred, t.totalBytes),
-      formatSpeed(t.speed),
-      `ETA ${formatEta(remaining, t.speed)}`,
-    ].join(' · ');
-    const final = `${finished}/${total} files done · ${formatBytes(t.transferred)}`;
+/** Time left at this run's speed; while some sizes are unknown, estimated from the average known size (`~`). */
+function eta_(state: DisplayState): string {
+  const { bytes } = state;
+  if (bytes.unsized === 0) return formatEta(bytes.known - bytes.done, state.speed);
+  if (bytes.sized === 0) return '--';
+  const estimate = bytes.known + (bytes.unsized * bytes.known) / bytes.sized;
+  const eta = formatEta(estimate - bytes.done, state.speed);
+  return eta === '--' ? eta : `~${eta}`;
+}
 
-    const hiddenFailed = this.#failedCount - this.#failed.length;
-    const doneParts = [
-      ...(finished > 0 ? [`${this.#done} done${this.#skipped > 0 ? `, ${this.#skipped} skipped` : ''}`] : []),
-      ...(hiddenFailed > 0 ? [`and ${hiddenFailed} more failed`] : []),
-    ];
-    const slotted = this.#slots.filter((index) => index !== undefined).length;
-    const more = this.#active.size > slotted ? `and ${this.#active.size - slotted} more in flight` : '';
-
-    let budget = MAX_LINES - 1 - (doneParts.length > 0 ? 1 : 0) - this.#failed.length - slotted - (more ? 1 : 0);
-    const files = this.#slots.map((index) => {
-      const file = index === undefined ? undefined : this.#active.get(index);
-      if (file === undefined) return undefined;
-      const shown = file.connections.length > 1 ? Math.max(0, Math.min(CONNECTION_SLOTS, budget)) : 0;
-      budget -= shown;
-      return { title: fileTitle(file), connections: file.connections.slice(0, shown).map(connectionLine) };
-    });
-    return { header, final, done: doneParts.join(' · '), failed: [...this.#failed], files, more };
-  }
-
-  /** Free the slots of files no longer in flight, then hand them to waiting files, oldest first. */
-  #assignSlots(): void {
-    const slotted = new Set<number>();
-    this.#slots.forEach((index, i) => {
-      if (index !== undefined && !this.#active.has(index)) this.#slots[i] = undefined;
-      else if (index !== undefined) slotted.add(index);
-    });
-    const waiting = [...this.#active.keys()].filter((index) => !slotted.has(index));
-    for (let i = 0; i < this.#slots.length && waiting.length > 0; i += 1) {
-      if (this.#slots[i] === undefined) this.#slots[i] = waiting.shift();
+function ending(phase: Exclude<RunPhase, { kind: 'running' }>): { glyph: string; tone: Tone; label: string } {
+  switch (phase.kind) {
+    case 'done':
+      return { glyph: '✔', tone: 'ok', label: 'Done' };
+    case 'failed':
+      return { glyph: '✖', tone: 'failed', label: 'Failed' };
+    case 'stopped': {
+      const label = { SIGINT: 'Interrupted (SIGINT)', SIGTERM: 'Stopped (SIGTERM)', 'max-runtime': 'Stopped at --max-runtime', abort: 'Stopped' }[phase.reason];
+      return { glyph: '◼', tone: 'stopped', label };
     }
-  }
-
-  /** The file's state, created if its start was missed: events may arrive in any order. */
-  #file(ref: FileRef): ActiveFile {
-    let file = this.#active.get(ref.index);
-    if (file === undefined) {
-      file = { path: ref.path, size: undefined, transferred: 0, speed: 0, connections: [], note: undefined };
-      this.#active.set(ref.index, file);
-    }
-    return file;
-  }
-
-  #note(ref: FileRef, text: string, delayMs: number): void {
-    this.#file(ref).note = { text, until: this.#now() + delayMs };
   }
 }
 
-function fileTitle(file: ActiveFile): string {
-  const percent = file.size !== undefined && file.size > 0 ? ` (${Math.floor((file.transferred / file.size) * 100)}%)` : '';
-  const remaining = file.size === undefined ? undefined : file.size - file.transferred;
-  const parts = [
-    `${shortPath(file.path)}  ${formatProgress(file.transferred, file.size)}${percent}`,
-    formatSpeed(file.speed),
-    `ETA ${formatEta(remaining, file.speed)}`,
-    ...(file.connections.length > 1 ? [`${file.connections.length} conns`] : []),
-    ...(file.note !== undefined ? [file.note.text] : []),
-  ];
-  return oneLine(parts.join(' · '));
+function doneText(state: DisplayState, shownFailures: number): string {
+  const { done, skipped, failed, interrupted } = state.files;
+  const counts = [`${done} done`, ...(skipped > 0 ? [`${skipped} skipped`] : []), ...(interrupted > 0 ? [`${interrupted} interrupted`] : [])];
+  const hidden = failed - shownFailures;
+  const more = shownFailures > 0 ? `and ${hidden} more failed` : `${hidden} failed`;
+  return [counts.join(', '), ...(hidden > 0 ? [more] : [])].join(' · ');
 }
 
-function connectionLine(c: Connection): string {
+function fileVariants(file: FileState): string[] {
+  const percent = file.size !== undefined && file.size > 0 ? `${Math.floor((file.bytes / file.size) * 100)}%` : undefined;
+  const progress = `${formatProgress(file.bytes, file.size)}${percent === undefined ? '' : ` (${percent})`}`;
+  const rate = `${formatSpeed(file.speed)} · ETA ${formatEta(file.size === undefined ? undefined : file.size - file.bytes, file.speed)}`;
+  const conns = file.connections.length > 1 ? ` · ${file.connections.length} conns` : '';
+  const note = file.note === undefined ? '' : ` · ${file.note}`;
+  const compact = percent ?? formatBytes(file.bytes);
+  return [`${progress} · ${rate}${conns}${note}`, `${progress} · ${rate}${note}`, `${compact} · ${rate}${note}`, `${compact} · ${rate}`];
+}
+
+function connectionVariants(c: FileState['connections'][number]): string[] {
   const length = c.end - c.start;
   const percent = length > 0 ? Math.floor((Math.min(Math.max(c.position - c.start, 0), length) / length) * 100) : 100;
-  return `#${c.connection} bytes ${formatRange(c.start, c.end)}  ${percent}%  ${formatSpeed(c.speed)}`;
+  const range = c.end >= 0 ? `bytes ${formatRange(c.start, c.end)}  ` : '';
+  return [`conn ${c.label}  ${range}${percent}%  ${formatSpeed(c.speed)}`, `conn ${c.label}  ${percent}%  ${formatSpeed(c.speed)}`];
 }
 
-function shortPath(path: string): string {
-  return path.length <= PATH_WIDTH ? path : `…${path.slice(path.length - PATH_WIDTH + 1)}`;
+const width = (text: string): number => [...text].length;
+
+/** The first variant that fits, else the last one cut with an ellipsis. */
+export function fitFirst(variants: string[], room: number): string {
+  const fitting = variants.find((v) => width(v) <= room);
+  return fitting ?? cutEnd(variants[variants.length - 1] ?? '', room);
+}
+
+/**
+ * `path  detail`, with the first detail variant that leaves the path MIN_PATH characters; the path is shortened
+ * from its start (the file name is the end of it). When even the shortest detail leaves less, the path shrinks
+ * further and only then is the detail cut.
+ */
+export function fitWithPath(path: string, variants: string[], room: number): string {
+  const detail = variants.find((v) => width(v) + 2 + Math.min(MIN_PATH, width(path)) <= room) ?? variants[variants.length - 1] ?? '';
+  const pathRoom = room - width(detail) - 2;
+  if (pathRoom < 1) return cutEnd(detail, room);
+  return `${cutStart(path, pathRoom)}  ${detail}`;
+}
+
+function cutStart(text: string, room: number): string {
+  const chars = [...text];
+  return chars.length <= room ? text : `…${chars.slice(chars.length - room + 1).join('')}`;
+}
+
+function cutEnd(text: string, room: number): string {
+  const chars = [...text];
+  if (chars.length <= room) return text;
+  return room <= 0 ? '' : `${chars.slice(0, room - 1).join('')}…`;
 }
