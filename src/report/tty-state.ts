@@ -114,7 +114,9 @@ export class TtyState {
       'file:progress': (e) => {
         const file = this.#file(e);
         file.bytes = e.transferred;
-        file.speed = e.speed;
+        // Bytes reach the file's count in write batches (up to 1 MiB per connection), so a slow connection can
+        // show 0 B/s for seconds while it receives; the connections' own rates are what the network delivers.
+        file.speed = e.connections.length > 0 ? e.connections.reduce((n, c) => n + c.speed, 0) : e.speed;
         if (e.total !== undefined) file.size = e.total;
         file.labels = relabel(file.labels, e.connections.map(rangeId));
         file.connections = e.connections

@@ -76,7 +76,9 @@ function header(state: DisplayState, tick: number, make: Make): Line {
   const whole = bytes.unsized === 0 ? formatProgress(bytes.done, bytes.known) : bytes.known > bytes.done ? `${formatBytes(bytes.done)} of ≥${formatBytes(bytes.known)}` : formatBytes(bytes.done);
   if (state.phase.kind !== 'running') {
     const { glyph, tone, label } = ending(state.phase);
-    return make(0, glyph, tone, [`${label} · ${count} done · ${whole}`, `${label} · ${count} · ${formatBytes(bytes.done)}`, `${label} · ${count}`, label]);
+    return make(0, glyph, tone, [
+      `${label} · ${count} done · ${whole}`, `${label} · ${count} · ${whole}`, `${label} · ${count} · ${formatBytes(bytes.done)}`, `${label} · ${count}`, label,
+    ]);
   }
   const speed = formatSpeed(state.speed);
   const eta = `ETA ${eta_(state)}`;

@@ -205,3 +205,12 @@ test('a retry notice shows until progress resumes after the delay; odd event ord
   assert.equal(lines[1], '  › 1 done');
   assert.equal(lines[3], '  ↓ dir/f8.bin  0 B · 0 B/s · ETA -- · retry 1: x');
 });
+
+test('a file whose bytes have not reached the disk yet shows the rate its connections receive at', () => {
+  const view = new TtyState(() => 0);
+  const events = new EngineEmitter();
+  subscribe(events, view.handlers());
+  const conn = (id: number) => ({ connection: id, start: (id - 1) * 4 * MiB, end: id * 4 * MiB, position: (id - 1) * 4 * MiB + 800 * 1024, speed: 512 * 1024 });
+  events.emit('file:progress', { ...ref(0), transferred: 0, total: 64 * MiB, speed: 0, connections: [conn(1), conn(2)] });
+  assert.match(text(view.snapshot())[1] ?? '', /^ {2}↓ dir\/f0\.bin {2}0 B of 64\.0 MiB \(0%\) · 1\.0 MiB\/s · ETA 1m04s · 2 conns$/);
+});
