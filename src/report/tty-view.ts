@@ -81,7 +81,7 @@ function header(state: DisplayState, tick: number, make: Make): Line {
     ]);
   }
   const speed = formatSpeed(state.speed);
-  const eta = `ETA ${eta_(state)}`;
+  const eta = `ETA ${runEta(state)}`;
   const percent = bytes.unsized === 0 && bytes.known > 0 ? `${Math.floor((bytes.done / bytes.known) * 100)}%` : formatBytes(bytes.done);
   const spinner = SPINNER[Math.abs(Math.floor(tick)) % SPINNER.length] ?? SPINNER[0]!;
   return make(0, spinner, 'active', [
@@ -94,7 +94,7 @@ function header(state: DisplayState, tick: number, make: Make): Line {
 }
 
 /** Time left at this run's speed; while some sizes are unknown, estimated from the average known size (`~`). */
-function eta_(state: DisplayState): string {
+function runEta(state: DisplayState): string {
   const { bytes } = state;
   if (bytes.unsized === 0) return formatEta(bytes.known - bytes.done, state.speed);
   if (bytes.sized === 0) return '--';
