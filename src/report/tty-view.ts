@@ -73,7 +73,8 @@ type Make = (indent: number, glyph: string, tone: Tone, variants: string[], path
 function header(state: DisplayState, tick: number, make: Make): Line {
   const { files, bytes } = state;
   const count = `${files.done + files.skipped}/${files.total} files`;
-  const whole = bytes.unsized === 0 ? formatProgress(bytes.done, bytes.known) : bytes.known > bytes.done ? `${formatBytes(bytes.done)} of ≥${formatBytes(bytes.known)}` : formatBytes(bytes.done);
+  // "of" only when something is left to fetch; "≥" while some sizes are still unknown.
+  const whole = bytes.known <= bytes.done ? formatBytes(bytes.done) : `${formatBytes(bytes.done)} of ${bytes.unsized === 0 ? '' : '≥'}${formatBytes(bytes.known)}`;
   if (state.phase.kind !== 'running') {
     const { glyph, tone, label } = ending(state.phase);
     return make(0, glyph, tone, [
