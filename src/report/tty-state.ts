@@ -210,7 +210,9 @@ export class TtyState {
         sized: this.#ended.sized + all.filter((f) => f.size !== undefined).length,
         unsized: this.#ended.unsized + queued + all.filter((f) => f.size === undefined).length,
       },
-      speed: this.#speed(),
+      // Both are lower bounds of what the network delivers: the written bytes lag behind write batches, the files
+      // in flight miss files that started and ended between two progress events (small files).
+      speed: Math.max(this.#speed(), sum(all.map((f) => f.speed))),
       failures: [...this.#failures],
       active: all.map((f) => ({
         path: f.path, size: f.size, bytes: f.bytes, speed: f.speed, connections: f.connections, note: f.note?.text,

@@ -214,3 +214,17 @@ test('a file whose bytes have not reached the disk yet shows the rate its connec
   events.emit('file:progress', { ...ref(0), transferred: 0, total: 64 * MiB, speed: 0, connections: [conn(1), conn(2)] });
   assert.match(text(view.snapshot())[1] ?? '', /^ {2}↓ dir\/f0\.bin {2}0 B of 64\.0 MiB \(0%\) · 1\.0 MiB\/s · ETA 1m04s · 2 conns$/);
 });
+
+test('the run\'s speed is never below what the files in flight are receiving (bytes held in write batches)', () => {
+  let now = 0;
+  const view = new TtyState(() => now);
+  const events = new EngineEmitter();
+  subscribe(events, view.handlers());
+  events.emit('run:start', { files: 1, totalBytes: undefined, startedAt: 0 });
+  const conn = (id: number) => ({ connection: id, start: (id - 1) * 4 * MiB, end: id * 4 * MiB, position: (id - 1) * 4 * MiB + 800 * 1024, speed: 512 * 1024 });
+  events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 0, totalBytes: undefined, speed: 0, active: 1 });
+  now = 1500;
+  events.emit('file:progress', { ...ref(0), transferred: 0, total: 64 * MiB, speed: 0, connections: [conn(1), conn(2)] });
+  events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 0, totalBytes: undefined, speed: 0, active: 1 });
+  assert.equal(view.snapshot().speed, MiB);
+});
