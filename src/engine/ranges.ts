@@ -9,7 +9,7 @@
  * `position` up to `end`, exclusive) and the UNASSIGNED rest.
  */
 
-import { assertInterval, subtract, type Interval } from './intervals.js';
+import { assertInterval, subtract, type Interval } from '../storage/intervals.js';
 
 export interface ActiveRange {
   readonly id: number;

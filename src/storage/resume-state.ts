@@ -9,7 +9,7 @@
  */
 
 import { unlink } from 'node:fs/promises';
-import type { Interval } from '../engine/intervals.js';
+import type { Interval } from './intervals.js';
 import { LocalIOError,toLocalIOError } from '../errors.js';
 import { readSmallFile,writeFileAtomic } from './small-file.js';
 

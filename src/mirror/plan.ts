@@ -5,17 +5,15 @@
  * (at most one byte) is never read. One attempt per file, no retries: a plan reports, it does not insist.
  */
 import type { Dispatcher } from 'undici';
-import { PdlError, StallError } from '../errors.js';
+import { PdlError, ProtocolError, StallError } from '../errors.js';
 import { createDispatcher } from '../http/agent.js';
 import { applyChecksumLists } from './checksum-lists.js';
-import { parseContentLength, parseContentRange } from '../http/headers.js';
-import { get } from '../http/request.js';
+import { HttpSource } from '../http/source.js';
 import { maskSecrets, type ResolvedFile, type ResolvedJob } from '../job/resolved.js';
 import { MirrorState } from '../storage/mirror-state.js';
 import { OutputDir } from '../storage/output-dir.js';
-import { conditionalHeaders } from './conditional.js';
-import { readValidators, statusError, validatorsDiffer, type Validators } from './fetch-range.js';
-import { totalLength } from './intervals.js';
+import { NO_VALIDATORS, validatorsDiffer, type OpenResult, type Validators } from '../sources/source.js';
+import { totalLength } from '../storage/intervals.js';
 import { prepareFile } from './prepare.js';
 import type { ReuseSources } from './reuse.js';
 
@@ -100,7 +98,7 @@ async function planFile(
   signal: AbortSignal,
 ): Promise<PlannedAction> {
   const prep = await prepareFile(file, output, state.get(file.relPath), { readOnly: true, reuse });
-  const ask = (validators?: Validators) => probe(file, dispatcher, signal, validators);
+  const ask = (kept?: { size: number; validators: Validators }) => probe(file, dispatcher, signal, kept);
   switch (prep.action) {
     case 'skip':
       return { action: 'skip', size: prep.size, reason: prep.reason };
@@ -109,7 +107,7 @@ async function planFile(
     case 'reuse':
       return { action: 'reuse', size: prep.candidate.size, from: prep.candidate.label };
     case 'conditional': {
-      const answer = await ask({ etag: prep.entry.etag, lastModified: prep.entry.lastModified });
+      const answer = await ask({ size: prep.entry.size, validators: { etag: prep.entry.etag, lastModified: prep.entry.lastModified } });
       if (answer.kind === 'not-modified') return { action: 'unchanged', size: prep.entry.size, reason: 'not modified on the server' };
       return { action: 'download', size: answer.size, note: 'a new version on the server' };
     }
@@ -131,37 +129,36 @@ async function planFile(
   }
 }
 
-/** One GET of the first byte (conditional when validators are given); the body is never read. */
-async function probe(file: ResolvedFile, dispatcher: Dispatcher, runSignal: AbortSignal, validators?: Validators): Promise<Probe> {
+/** One request for the first byte (conditional when validators are given); the body is never read. */
+async function probe(file: ResolvedFile, dispatcher: Dispatcher, runSignal: AbortSignal, kept?: { size: number; validators: Validators }): Promise<Probe> {
+  const source = new HttpSource({ dispatcher, url: file.url, displayUrl: file.displayUrl, headers: file.headers, secrets: file.secrets });
   const timeout = AbortSignal.timeout(file.timeout);
-  let response: Awaited<ReturnType<typeof get>>;
+  let opened: OpenResult;
   try {
-    response = await get({
-      dispatcher,
-      url: file.url,
-      userHeaders: file.headers,
-      pdlHeaders: { 'accept-encoding': 'identity', range: 'bytes=0-0', ...(validators ? conditionalHeaders(validators) : {}) },
+    opened = await source.open({
+      start: 0,
+      end: 1,
+      ranges: true,
+      held: undefined,
+      first: true,
+      ...(kept ? { unlessUnchanged: kept } : {}),
       signal: AbortSignal.any([runSignal, timeout]),
-      secrets: file.secrets,
     });
   } catch (error) {
     throw timeout.aborted ? new StallError(file.timeout, { url: file.displayUrl }) : error;
   }
-  const { statusCode, headers, body } = response;
-  // undici reports a destroyed body as an 'error' (AbortError): expected here.
-  body.on('error', () => undefined);
-  body.destroy();
-  if (statusCode === 304 && validators) return { kind: 'not-modified' };
-  const found = readValidators(headers);
-  if (statusCode === 206) return { kind: 'ok', size: parseContentRange(headers['content-range'])?.size, validators: found };
-  if (statusCode === 200) {
-    const length = parseContentLength(headers['content-length']);
-    return { kind: 'ok', size: length.ok ? length.value : undefined, validators: found };
+  switch (opened.kind) {
+    case 'not-modified':
+      return { kind: 'not-modified' };
+    case 'empty':
+      return { kind: 'ok', size: 0, validators: NO_VALIDATORS };
+    case 'bytes':
+      opened.answer.close();
+      return { kind: 'ok', size: opened.answer.size, validators: opened.answer.validators };
+    default:
+      // Nothing is held, so a first request is never "changed" or "no ranges"; a source that says so anyway is wrong.
+      throw new ProtocolError(`unexpected answer to a probe: ${opened.kind}`, { url: file.displayUrl });
   }
-  // An empty file has no byte 0: the answer still tells its size.
-  const unsatisfied = statusCode === 416 ? parseContentRange(headers['content-range']) : undefined;
-  if (unsatisfied?.kind === 'unsatisfied') return { kind: 'ok', size: unsatisfied.unsatisfiedSize, validators: found };
-  throw statusError(statusCode, headers, file.displayUrl);
 }
 
 function failed(file: ResolvedFile, error: unknown): PlannedAction {
