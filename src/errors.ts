@@ -278,6 +278,12 @@ export class InternalError extends PdlError {
   }
 }
 
+/** Anything that is not a PdlError is a bug of pdl's, not the disk's: say so (exit 1, stack under --verbose). */
+export function internalError(error: unknown, while_: string, path?: string): InternalError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(`internal error while ${while_}: ${message}`, { cause: error, ...(path === undefined ? {} : { path }) });
+}
+
 /** Wrap an unknown error from fs into a LocalIOError that names the path. */
 export function toLocalIOError(error: unknown, path: string, action: string): LocalIOError {
   if (error instanceof PdlError) return error as LocalIOError;

@@ -3,7 +3,8 @@
  * retry loop; a source's "the file changed" or "no ranges after all" goes back to the file, which restarts it.
  */
 import { ProtocolError, RemoteChangedError } from '../errors.js';
-import type { ByteAnswer, ByteRequest } from '../sources/source.js';
+import type { ResolvedFile } from '../job/resolved.js';
+import type { ByteAnswer, ByteRequest, Validators } from '../sources/source.js';
 import type { RangeCursor } from './body-writer.js';
 import { retrying, STOPPED, type RetryInfo } from './retry-loop.js';
 import { transfer, type TransferOutcome, type TransferRequest } from './transfer.js';
@@ -31,9 +32,7 @@ export class Connection {
 
 /** What a connection needs from its file. */
 export interface ConnectionOwner {
-  readonly retries: number;
-  readonly displayUrl: string;
-  readonly secrets: readonly string[];
+  readonly file: Pick<ResolvedFile, 'retries' | 'displayUrl' | 'secrets'>;
   readonly runSignal: AbortSignal;
   /** False once the file restarted or failed after this connection began. */
   isCurrent(conn: Connection): boolean;
@@ -88,9 +87,9 @@ export async function fillRange(owner: ConnectionOwner, conn: Connection, first:
       }
     },
     {
-      retries: owner.retries,
-      url: owner.displayUrl,
-      secrets: owner.secrets,
+      retries: owner.file.retries,
+      url: owner.file.displayUrl,
+      secrets: owner.file.secrets,
       stopped,
       progress: () => conn.cursor.position,
       waitSignal: () => {
@@ -103,4 +102,21 @@ export async function fillRange(owner: ConnectionOwner, conn: Connection, first:
     },
   );
   return result === STOPPED ? { kind: 'stopped' } : result;
+}
+
+/** The request for a connection's range, given what its file holds. */
+export function rangeRequest(
+  conn: Connection,
+  f: { first: boolean; ranges: boolean; remote: { size: number | undefined; validators: Validators } | undefined; unlessUnchanged: ByteRequest['unlessUnchanged']; signal: AbortSignal },
+): ByteRequest {
+  const end = conn.cursor.end;
+  return {
+    start: conn.cursor.position,
+    end: f.first || !Number.isFinite(end) ? undefined : end,
+    ranges: f.ranges,
+    held: f.remote ? { size: f.remote.size, validators: f.remote.validators } : undefined,
+    first: f.first,
+    ...(f.unlessUnchanged ? { unlessUnchanged: f.unlessUnchanged } : {}),
+    signal: f.signal,
+  };
 }

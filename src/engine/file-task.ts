@@ -4,102 +4,58 @@
  * connection.ts (one connection's attempts), part-progress.ts (the `.part`, done intervals, hash, checkpoints),
  * finalize.ts (what must match before the rename), hooks.ts (what is on disk and remembered).
  */
-import { dirname } from 'node:path';
-import { ChecksumMismatchError, InternalError, InterruptedError, PdlError, ProtocolError, RemoteChangedError, StallError, toLocalIOError } from '../errors.js';
+import { internalError, InternalError, InterruptedError, PdlError, ProtocolError, RemoteChangedError, StallError, toLocalIOError } from '../errors.js';
 import type { ResolvedFile } from '../job/resolved.js';
-import { maskSecrets } from '../job/resolved.js';
-import type { ByteAnswer, ByteRequest, ByteSource, SourceDigest } from '../sources/source.js';
+import type { ByteAnswer, ByteRequest, ByteSource } from '../sources/source.js';
 import { NO_VALIDATORS, validatorsDiffer } from '../sources/source.js';
-import { normalize } from '../storage/intervals.js';
-import type { OutputDir } from '../storage/output-dir.js';
 import type { ByteSink } from './body-writer.js';
-import { Connection, fillRange, type ConnectionEnd, type ConnectionOwner } from './connection.js';
-import type { DoneOutcome, EngineEmitter, FailureInfo, FileRef, FileResult } from './events.js';
-import { algorithmsFor, CHECKSUM_RETRIES, verifyFile } from './finalize.js';
-import type { FileHooks, StartDecision } from './hooks.js';
-import { PartProgress, type RemoteFacts } from './part-progress.js';
-import { chooseWork, segmentSizeFor } from './ranges.js';
+import type { FileTaskContext } from './file-context.js';
+import { fillRange, rangeRequest, type Connection, type ConnectionEnd, type ConnectionOwner } from './connection.js';
+import { ConnectionPool } from './connection-pool.js';
+import type { DoneOutcome, FileRef, FileResult } from './events.js';
+import { FileReport } from './file-report.js';
+import { algorithmsFor } from './finalize.js';
+import { finishComplete, finishFailed, finishInterrupted, type FinishContext } from './file-finish.js';
+import { MAX_RESTARTS, type Phase, type Remote } from './file-phase.js';
+import type { StartDecision } from './hooks.js';
+import { PartProgress } from './part-progress.js';
 import type { RetryInfo } from './retry-loop.js';
 import { SpeedMeter } from './speed.js';
-
-export interface FileTaskContext {
-  events: EngineEmitter;
-  /** The output root: nothing is written outside it. */
-  output: OutputDir;
-  /** Where this file's bytes come from. */
-  source(file: ResolvedFile): ByteSource;
-  hooks: FileHooks;
-  /** Shared rate limiter, or undefined when unlimited. */
-  rateLimit: ((bytes: number, signal: AbortSignal) => Promise<void>) | undefined;
-  /** Aborted when the whole run stops (Ctrl-C, --fail-fast, --max-runtime). */
-  runSignal: AbortSignal;
-  /** A connection of this task ended: its slot is free. */
-  released(task: FileTask): void;
-  /** The task can use more connections now. */
-  wake(): void;
-}
-
-/** What the file knows about its remote copy once an answer (or a control file) told it. */
-interface Remote extends RemoteFacts {
-  digests: SourceDigest[];
-}
-
-/** A file's lifecycle. Only `#to` changes it. */
-type Phase =
-  | { name: 'queued' }
-  /** The hooks decide what the file needs; the first connection's slot is held meanwhile. */
-  | { name: 'preparing' }
-  /** The file's first request: no answer yet. `ranges` is false once the source was found not to honour them. */
-  | { name: 'opening'; ranges: boolean }
-  /** Connections fill the file's ranges. */
-  | { name: 'transferring'; remote: Remote }
-  /** Every held byte is being dropped (the file changed, ranges failed, a checksum mismatched); no connection runs. */
-  | { name: 'restarting' }
-  /** Something failed: the connections wind down, then the file is finished as failed. */
-  | { name: 'failing'; error: PdlError; remote: Remote | undefined }
-  /** No connection runs: verifying and committing, or saving progress after a stop or failure. */
-  | { name: 'finishing' }
-  | { name: 'finished' };
-
-const CHECKPOINT_MS = 1000;
-/** Restarts allowed per file for each reason before it fails. */
-const MAX_RESTARTS = { changed: 1, 'no-ranges': 1 } as const;
 
 export class FileTask implements ConnectionOwner {
   readonly file: ResolvedFile;
   readonly host: string;
+  readonly meter = new SpeedMeter();
   readonly ref: FileRef;
   readonly result: Promise<FileResult>;
-  readonly meter = new SpeedMeter();
+  readonly runSignal: AbortSignal;
 
   readonly #ctx: FileTaskContext;
   readonly #source: ByteSource;
   readonly #part: PartProgress;
-  #resolve!: (result: FileResult) => void;
+  readonly #report: FileReport;
+  /** Where every connection's bytes go: the current .part (replaced on a restart, after all writers settled). */
+  readonly #sink: ByteSink;
   #phase: Phase = { name: 'queued' };
   /** What the before-hook decided (repair, resume, conditional); undefined until it ran. */
   #start: Extract<StartDecision, { action: 'download' }> | undefined;
-  #conns = new Map<number, Connection>();
-  #nextId = 1;
-  /** Bumped by a restart or a failure: connections of an older generation are stale and end quietly. */
-  #generation = 0;
+  readonly #conns = new ConnectionPool();
   #restarts = { changed: 0, 'no-ranges': 0, checksum: 0 };
-  #lastCheckpoint = 0;
-  #startedAt = 0;
   /** file:start is told once, however often the file restarts. */
   #announced = false;
 
   constructor(file: ResolvedFile, ctx: FileTaskContext) {
     this.file = file;
     this.#ctx = ctx;
+    this.runSignal = ctx.runSignal;
     this.host = new URL(file.url).host;
-    this.ref = { index: file.index, path: file.relPath, url: file.displayUrl };
     this.#source = ctx.source(file);
     this.#part = new PartProgress(file);
-    this.result = new Promise((resolve) => (this.#resolve = resolve));
+    this.#sink = this.#part.sink((bytes) => this.meter.add(bytes));
+    this.#report = new FileReport(file, ctx.events, this.meter);
+    this.ref = this.#report.ref;
+    this.result = this.#report.result;
   }
-
-  // ---- what the scheduler and reporters read ----
 
   get active(): number {
     return this.#conns.size;
@@ -124,17 +80,9 @@ export class FileTask implements ConnectionOwner {
   }
 
   /** Connections in flight with their ranges, for progress events. */
-  connections(now = Date.now()): Array<{ connection: number; start: number; end: number; position: number; speed: number }> {
-    return [...this.#conns.values()].map((c) => ({
-      connection: c.id,
-      start: c.start,
-      end: Number.isFinite(c.cursor.end) ? c.cursor.end : -1,
-      position: c.cursor.position,
-      speed: (c.cursor.received * 1000) / Math.max(1, now - c.startedAt),
-    }));
+  connections(now = Date.now()) {
+    return this.#conns.progress(now);
   }
-
-  // ---- slot protocol ----
 
   /**
    * How much a new connection would gain, in bytes; Infinity when the task needs its first connection;
@@ -153,9 +101,13 @@ export class FileTask implements ConnectionOwner {
 
   /** The scheduler started this file: it has reserved one slot for the first connection. */
   begin(): void {
-    this.#startedAt = Date.now();
+    this.#report.started();
     this.#to({ name: 'preparing' });
-    void this.#prepare().catch((error: unknown) => this.#fail(error));
+    void this.#prepare().catch((error: unknown) => {
+      // Failed before any connection took the slot held for it.
+      this.#ctx.released(this);
+      this.#fail(error);
+    });
   }
 
   /** The scheduler reserved a slot for this task: start a connection on the best work, or give it back. */
@@ -173,12 +125,7 @@ export class FileTask implements ConnectionOwner {
       this.#maybeFinish();
       return;
     }
-    if (work.kind === 'take') {
-      this.#launch({ position: work.start, end: work.end }, false);
-    } else {
-      this.#conns.get(work.id)!.cursor.end = work.at;
-      this.#launch({ position: work.at, end: work.end }, false);
-    }
+    this.#launch(this.#conns.claim(work), false);
   }
 
   /** The run was stopped: a file in flight without a connection (between ranges, verifying) finishes now. */
@@ -188,38 +135,12 @@ export class FileTask implements ConnectionOwner {
 
   /** Called by the run's ticker: drop connections that delivered nothing for `timeout`; save progress now and then. */
   watchdog(now: number): void {
-    for (const conn of this.#conns.values()) {
-      if (!conn.cursor.paused && now - conn.cursor.lastByteAt > this.file.timeout && !conn.controller.signal.aborted) {
-        conn.controller.abort(new StallError(this.file.timeout, { url: this.file.displayUrl }));
-      }
-    }
-    const remote = this.#remote;
-    if (this.#phase.name === 'transferring' && remote && now - this.#lastCheckpoint >= CHECKPOINT_MS && !this.#part.checkpointing) {
-      this.#lastCheckpoint = now;
-      void this.#part.checkpoint(remote).catch((error: unknown) => this.#fail(error));
-    }
-  }
-
-  // ---- what connections ask of their file (ConnectionOwner) ----
-
-  get retries(): number {
-    return this.file.retries;
-  }
-
-  get displayUrl(): string {
-    return this.file.displayUrl;
-  }
-
-  get secrets(): readonly string[] {
-    return this.file.secrets;
-  }
-
-  get runSignal(): AbortSignal {
-    return this.#ctx.runSignal;
+    this.#conns.abortStalled(now, this.file.timeout, () => new StallError(this.file.timeout, { url: this.file.displayUrl }));
+    if (this.#phase.name === 'transferring') this.#part.checkpointNow(now, this.#phase.remote)?.catch((error: unknown) => this.#fail(error));
   }
 
   isCurrent(conn: Connection): boolean {
-    return conn.generation === this.#generation;
+    return this.#conns.isCurrent(conn);
   }
 
   rangesAllowed(): boolean {
@@ -228,19 +149,11 @@ export class FileTask implements ConnectionOwner {
   }
 
   requestFor(conn: Connection, first: boolean, signal: AbortSignal): ByteRequest {
-    const remote = this.#remote;
     const opening = this.#phase.name === 'opening';
-    const end = conn.cursor.end;
-    const unlessUnchanged = first && opening && this.#restarts.checksum + this.#restarts.changed + this.#restarts['no-ranges'] === 0 ? this.#start?.unlessUnchanged : undefined;
-    return {
-      start: conn.cursor.position,
-      end: first || !Number.isFinite(end) ? undefined : end,
-      ranges: this.rangesAllowed(),
-      held: remote ? { size: remote.size, validators: remote.validators } : undefined,
-      first: first && opening,
-      ...(unlessUnchanged ? { unlessUnchanged } : {}),
-      signal,
-    };
+    // Only the very first request of the file is conditional: after a restart the file is wanted whatever it is.
+    const restarted = this.#restarts.checksum + this.#restarts.changed + this.#restarts['no-ranges'] > 0;
+    const unlessUnchanged = first && opening && !restarted ? this.#start?.unlessUnchanged : undefined;
+    return rangeRequest(conn, { first: first && opening, ranges: this.rangesAllowed(), remote: this.#remote, unlessUnchanged, signal });
   }
 
   transferParts() {
@@ -261,21 +174,17 @@ export class FileTask implements ConnectionOwner {
     // file that arrives in one piece is written in order anyway, and the extra syscall would be pure cost.
     const willSplit = this.file.connections > 1 && remote.size !== undefined && remote.size > 2 * this.file.minSplitSize;
     if (willSplit) await this.#part.preallocate(remote.size!);
-    this.#part.openHash(algorithmsFor(this.file, remote.digests, this.#ctx.hooks.digestsWanted(this.file)));
-    this.#to({ name: 'transferring', remote });
-    this.#announceStart(remote);
+    this.#known(remote);
     this.#ctx.wake();
   }
 
   retried(conn: Connection, info: RetryInfo): void {
-    this.#ctx.events.emit('range:retry', { ...this.#rangeRef(conn), ...info });
+    this.#ctx.events.emit('range:retry', { ...this.#conns.rangeRef(this.ref, conn), ...info });
     this.#ctx.events.emit('file:retry', { ...this.ref, ...info });
   }
 
-  // ---- transitions ----
-
   #to(phase: Phase): void {
-    if (this.#phase.name === 'finished') throw new InternalError(`${this.file.relPath}: no transition out of finished (to ${phase.name})`);
+    if (this.#phase.name === 'finished' && phase.name !== 'finished') throw new InternalError(`${this.file.relPath}: no transition out of finished (to ${phase.name})`);
     this.#phase = phase;
   }
 
@@ -299,10 +208,7 @@ export class FileTask implements ConnectionOwner {
     }
     const state = decision.resume;
     if (state && (await this.#part.resume(state))) {
-      const remote: Remote = { size: state.size, ranges: state.ranges, validators: { etag: state.etag, lastModified: state.lastModified }, digests: [] };
-      this.#part.openHash(algorithmsFor(this.file, [], this.#ctx.hooks.digestsWanted(this.file)));
-      this.#to({ name: 'transferring', remote });
-      this.#announceStart(remote);
+      this.#known({ size: state.size, ranges: state.ranges, validators: { etag: state.etag, lastModified: state.lastModified }, digests: [] });
       // The slot held for the first connection: the resumed file chooses its own work (or, when every byte is
       // there — killed after the last byte but before the rename — verifies what it has).
       this.connect();
@@ -315,20 +221,19 @@ export class FileTask implements ConnectionOwner {
   }
 
   #launch(range: { position: number; end: number }, first: boolean): void {
-    const conn = new Connection(this.#nextId++, range, this.#generation);
-    this.#conns.set(conn.id, conn);
+    const conn = this.#conns.open(range);
     conn.settled = this.#run(conn, first);
   }
 
   async #run(conn: Connection, first: boolean): Promise<void> {
     try {
-      this.#ctx.events.emit('range:start', this.#rangeRef(conn));
+      this.#ctx.events.emit('range:start', this.#conns.rangeRef(this.ref, conn));
       const end = await fillRange(this, conn, first);
       if (this.isCurrent(conn)) await this.#ended(conn, end);
     } catch (error) {
       if (this.isCurrent(conn)) this.#fail(error);
     } finally {
-      this.#conns.delete(conn.id);
+      this.#conns.close(conn);
       this.#ctx.released(this);
       this.#maybeFinish();
     }
@@ -343,10 +248,7 @@ export class FileTask implements ConnectionOwner {
       case 'restart':
         return this.#restart(end.why, conn);
       case 'empty':
-        this.#part.openHash(algorithmsFor(this.file, [], this.#ctx.hooks.digestsWanted(this.file)));
-        this.#to({ name: 'transferring', remote: { size: 0, ranges: false, validators: NO_VALIDATORS, digests: [] } });
-        this.#announceStart(this.#remote!);
-        return;
+        return this.#known({ size: 0, ranges: false, validators: NO_VALIDATORS, digests: [] });
       case 'not-modified': {
         const known = this.#start!.unlessUnchanged!;
         await this.#part.discard();
@@ -358,22 +260,20 @@ export class FileTask implements ConnectionOwner {
           // One stream of unknown length ended cleanly: that is the size.
           this.#to({ name: 'transferring', remote: { ...phase.remote, size: conn.cursor.position } });
         }
-        this.#ctx.events.emit('range:done', this.#rangeRef(conn));
+        this.#ctx.events.emit('range:done', this.#conns.rangeRef(this.ref, conn));
         return;
     }
   }
 
   /** Drop every byte held and go back to a first request. */
   async #restart(why: 'changed' | 'no-ranges' | 'checksum', conn: Connection | undefined, message?: string): Promise<void> {
-    if (why !== 'checksum' && ++this.#restarts[why] > MAX_RESTARTS[why]) {
+    if (++this.#restarts[why] > MAX_RESTARTS[why]) {
       throw why === 'changed'
         ? new RemoteChangedError('the file changed on the server again after a restart; giving up', { url: this.file.displayUrl })
         : new ProtocolError('the server does not honour byte ranges consistently', { url: this.file.displayUrl });
     }
-    this.#generation++;
     this.#to({ name: 'restarting' });
-    const others = [...this.#conns.values()].filter((c) => c !== conn);
-    for (const other of others) other.controller.abort(new InterruptedError('restart'));
+    const others = this.#conns.invalidate(new InterruptedError('restart'), conn);
     await Promise.all(others.map((c) => c.settled));
     await this.#part.reset();
     // A source found not to do ranges is asked for the whole file from now on.
@@ -384,34 +284,16 @@ export class FileTask implements ConnectionOwner {
   }
 
   #chooseWork(remote: Remote) {
-    if (remote.size === undefined || !remote.ranges) return null;
-    const conns = [...this.#conns.values()];
-    const active = conns.map((c) => ({ id: c.id, position: c.cursor.position, end: c.cursor.end }));
-    // Bytes a connection received but has not written yet are neither done nor ahead of it: count them as held,
-    // or a new connection would fetch them a second time.
-    const received = conns.filter((c) => c.cursor.position > c.start).map((c) => ({ start: c.start, end: c.cursor.position }));
-    const done = received.length > 0 ? normalize([...this.#part.done, ...received]) : [...this.#part.done];
-    // One connection takes whatever is missing in one request; several share the file in segments, in order.
-    const segmentSize = this.file.connections > 1 ? segmentSizeFor(remote.size, this.file.connections, this.file.minSplitSize) : undefined;
-    return chooseWork({ size: remote.size, done, active, minSplitSize: this.file.minSplitSize, ...(segmentSize ? { segmentSize } : {}) });
+    return this.#conns.workFor(this.file, remote, this.#part.done);
   }
 
-  /** Where every connection's bytes go: the current .part (replaced on a restart, after all writers settled). */
-  readonly #sink: ByteSink = {
-    writev: (chunks, length, position) => this.#part.writev(chunks, length, position),
-    written: (start, end) => {
-      this.#part.written(start, end);
-      this.meter.add(end - start);
-    },
-  };
 
   #fail(error: unknown): void {
     const phase = this.#phase;
     if (phase.name === 'failing' || phase.name === 'finished') return;
-    const failure = error instanceof PdlError ? error : asPdlError(error, this.file.path);
-    this.#generation++;
+    const failure = error instanceof PdlError ? error : internalError(error, `downloading to ${this.file.path}`, this.file.path);
     this.#to({ name: 'failing', error: failure, remote: this.#remote });
-    for (const conn of this.#conns.values()) conn.controller.abort(failure);
+    this.#conns.invalidate(failure);
     this.#maybeFinish();
   }
 
@@ -420,16 +302,16 @@ export class FileTask implements ConnectionOwner {
     if (this.#conns.size > 0) return;
     if (phase.name === 'failing') {
       this.#to({ name: 'finishing' });
-      void this.#finishFailed(phase.error, phase.remote);
+      void finishFailed(this.#finishing(), phase.error, phase.remote).then(() => this.#to({ name: 'finished' }));
     } else if (phase.name !== 'transferring' && phase.name !== 'opening') {
       return;
     } else if (this.#ctx.runSignal.aborted) {
       this.#to({ name: 'finishing' });
-      void this.#finishInterrupted(phase.name === 'transferring' ? phase.remote : undefined);
+      void finishInterrupted(this.#finishing(), phase.name === 'transferring' ? phase.remote : undefined).then(() => this.#to({ name: 'finished' }));
     } else if (phase.name === 'transferring' && this.#part.isComplete(phase.remote.size)) {
       const remote = phase.remote;
       this.#to({ name: 'finishing' });
-      void this.#finishComplete(remote).catch((error: unknown) => {
+      void this.#complete(remote).catch((error: unknown) => {
         this.#to({ name: 'transferring', remote });
         this.#fail(error);
       });
@@ -438,81 +320,31 @@ export class FileTask implements ConnectionOwner {
     }
   }
 
-  async #finishComplete(remote: Remote): Promise<void> {
-    await this.#part.settled();
-    const size = remote.size!;
-    const digests = await this.#part.digests(size);
-    try {
-      verifyFile(this.file, digests, remote.digests);
-    } catch (error) {
-      if (!(error instanceof ChecksumMismatchError)) throw error;
-      if (this.#restarts.checksum >= CHECKSUM_RETRIES) {
-        await this.#part.discard();
-        throw error;
-      }
-      this.#restarts.checksum++;
-      await this.#restart('checksum', undefined, `${error.message}; downloading again from scratch`);
-      // Not just wake(): the run may have been stopped while we verified, and then nothing would finish us.
-      this.#maybeFinish();
-      return;
-    }
-    if (this.file.checksum) {
-      this.#ctx.events.emit('file:verified', { ...this.ref, algorithm: this.file.checksum.algorithm, hex: this.file.checksum.hex });
-    }
-    await this.#part.commit();
-    this.#ctx.output.renamedInto(dirname(this.file.path));
-    const finalUrl = 'finalUrl' in this.#source && typeof this.#source.finalUrl === 'string' ? this.#source.finalUrl : undefined;
-    await this.#ctx.hooks
-      .after(this.file, { finalUrl, validators: remote.validators, size, sha256: digests.sha256 })
-      .catch((error: unknown) => this.#ctx.events.emit('run:note', { message: `${this.file.relPath}: ${error instanceof Error ? error.message : String(error)}` }));
+  async #complete(remote: Remote): Promise<void> {
     const outcome: DoneOutcome = this.#start?.repair ? 'repaired' : this.#part.resumedBytes > 0 ? 'resumed' : 'downloaded';
-    this.#finish({ outcome, size, sha256: digests.sha256, reason: undefined });
+    const mismatch = await finishComplete(this.#finishing(), remote, outcome, this.#restarts.checksum < MAX_RESTARTS.checksum);
+    if (!mismatch) return this.#to({ name: 'finished' });
+    await this.#restart('checksum', undefined, `${mismatch.message}; downloading again from scratch`);
+    // Not just wake(): the run may have been stopped while we verified, and then nothing would finish us.
+    this.#maybeFinish();
   }
 
-  async #finishFailed(error: PdlError, remote: Remote | undefined): Promise<void> {
-    // Keep what arrived for a rerun, unless the bytes themselves are wrong.
-    await this.#part.keepOrDiscard(remote, error.kind !== 'integrity');
-    const failure: FailureInfo = { code: error.code, kind: error.kind, message: maskSecrets(error.message, this.file.secrets) };
-    const stoppedAt = remote?.size === undefined ? `${this.completedBytes} bytes` : `${this.completedBytes} of ${remote.size} bytes`;
-    this.#ctx.events.emit('file:failed', { ...this.ref, error: failure, transferred: this.transferred, elapsedMs: Date.now() - this.#startedAt, stoppedAt });
-    this.#settle({ outcome: 'failed', size: remote?.size, sha256: undefined, error: failure });
+  #finishing(): FinishContext {
+    const { events, output, hooks } = this.#ctx;
+    return { file: this.file, part: this.#part, report: this.#report, events, output, hooks, source: this.#source };
   }
 
-  async #finishInterrupted(remote: Remote | undefined): Promise<void> {
-    try {
-      await this.#part.keepForRerun(remote);
-    } catch (error) {
-      return this.#finishFailed(toLocalIOError(error, this.#part.controlPath, 'save progress to'), remote);
-    }
-    this.#ctx.events.emit('file:interrupted', { ...this.ref, transferred: this.transferred, completedBytes: this.completedBytes, size: remote?.size });
-    this.#settle({ outcome: 'interrupted', size: remote?.size, sha256: undefined, error: undefined });
-  }
-
-  #announceStart(remote: Remote): void {
+  /** The file is known (from an answer or a control file): hash as it arrives, fill it in ranges. */
+  #known(remote: Remote): void {
+    this.#part.openHash(algorithmsFor(this.file, remote.digests, this.#ctx.hooks.digestsWanted(this.file)));
+    this.#to({ name: 'transferring', remote });
     if (this.#announced) return;
     this.#announced = true;
     this.#ctx.events.emit('file:start', { ...this.ref, size: remote.size, resumedBytes: this.#part.resumedBytes, ranges: remote.ranges });
   }
 
   #finish(done: { outcome: DoneOutcome; size: number; sha256: string | undefined; reason: string | undefined }): void {
-    const elapsedMs = Date.now() - this.#startedAt;
-    this.#ctx.events.emit('file:done', { ...this.ref, ...done, transferred: this.transferred, elapsedMs, ...(done.reason ? { reason: done.reason } : {}) });
-    this.#settle({ outcome: done.outcome, size: done.size, sha256: done.sha256, error: undefined });
+    this.#phase = { name: 'finished' };
+    this.#report.done(done);
   }
-
-  #settle(r: Pick<FileResult, 'outcome' | 'size' | 'sha256' | 'error'>): void {
-    if (this.#phase.name !== 'finished') this.#phase = { name: 'finished' };
-    const completedBytes = r.outcome === 'failed' || r.outcome === 'interrupted' ? this.completedBytes : (r.size ?? 0);
-    this.#resolve({ ...this.ref, ...r, transferred: this.transferred, completedBytes, elapsedMs: Date.now() - this.#startedAt });
-  }
-
-  #rangeRef(conn: Connection) {
-    return { ...this.ref, connection: conn.id, start: conn.start, end: Number.isFinite(conn.cursor.end) ? conn.cursor.end : -1 };
-  }
-}
-
-/** Anything that is not a PdlError is a bug of pdl's, not the disk's: say so (exit 1, stack under --verbose). */
-function asPdlError(error: unknown, path: string): PdlError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`internal error while downloading to ${path}: ${message}`, { cause: error, path });
 }

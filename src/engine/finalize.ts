@@ -6,9 +6,6 @@ import type { ChecksumAlgorithm, ResolvedFile } from '../job/resolved.js';
 import type { SourceDigest } from '../sources/source.js';
 import { verifyDigests, type Digests, type ExpectedDigest } from '../verify/checksum.js';
 
-/** Checksum retries: a mismatch downloads the file once more from scratch before the file fails. */
-export const CHECKSUM_RETRIES = 1;
-
 export function expectedDigests(file: ResolvedFile, announced: readonly SourceDigest[]): ExpectedDigest[] {
   return [
     ...(file.checksum ? [{ algorithm: file.checksum.algorithm, hex: file.checksum.hex, source: 'checksum' }] : []),

@@ -10,6 +10,7 @@ import { addInterval, contiguousPrefix, isComplete, totalLength, type Interval }
 import { PartFile } from '../storage/part-file.js';
 import { controlPathOf, removeResumeState, writeResumeState, type ResumeState } from '../storage/resume-state.js';
 import { hashService, type Digests, type HashJob } from '../verify/checksum.js';
+import type { ByteSink } from './body-writer.js';
 
 /** What a checkpoint records about the remote file. */
 export interface RemoteFacts {
@@ -18,6 +19,8 @@ export interface RemoteFacts {
   validators: Validators;
 }
 
+const CHECKPOINT_MS = 1000;
+
 export class PartProgress {
   readonly #file: ResolvedFile;
   #part: PartFile | undefined;
@@ -25,6 +28,7 @@ export class PartProgress {
   #hash: HashJob | undefined;
   #hashedPrefix = 0;
   #checkpointing: Promise<void> | undefined;
+  #lastCheckpoint = 0;
   /** Bytes that were already there when this run resumed the file. */
   resumedBytes = 0;
 
@@ -75,6 +79,17 @@ export class PartProgress {
 
   writev(chunks: Buffer[], length: number, position: number): Promise<void> {
     return this.#part!.writev(chunks, length, position);
+  }
+
+  /** Where a connection's bytes go: positional writes into the `.part`; `counted` hears of each write done. */
+  sink(counted: (bytes: number) => void): ByteSink {
+    return {
+      writev: (chunks, length, position) => this.writev(chunks, length, position),
+      written: (start, end) => {
+        this.written(start, end);
+        counted(end - start);
+      },
+    };
   }
 
   /** Bytes [start, end) reached the `.part`. */
@@ -136,8 +151,11 @@ export class PartProgress {
     return true;
   }
 
-  get checkpointing(): boolean {
-    return this.#checkpointing !== undefined;
+  /** Save progress about once a second while the file downloads; undefined when it is not time. */
+  checkpointNow(now: number, remote: RemoteFacts): Promise<boolean> | undefined {
+    if (this.#checkpointing !== undefined || now - this.#lastCheckpoint < CHECKPOINT_MS) return undefined;
+    this.#lastCheckpoint = now;
+    return this.checkpoint(remote);
   }
 
   /** Wait for a checkpoint in progress (its failure is reported where it was started). */
@@ -187,7 +205,9 @@ export class PartProgress {
     const part = this.#part;
     this.#part = undefined;
     this.#done = [];
-    if (part) await part.discard();
+    // Without a `.part` of ours, the files at these paths are not ours to remove.
+    if (!part) return;
+    await part.discard();
     await removeResumeState(this.controlPath);
   }
 

@@ -82,6 +82,8 @@ export type OpenResult =
 export interface ByteSource {
   /** The location as shown to the user (secrets masked). */
   readonly displayUrl: string;
+  /** Where requests go now, when that is not where they went first (the end of a redirect). */
+  readonly finalUrl?: string | undefined;
   open(request: ByteRequest): Promise<OpenResult>;
 }
 
