@@ -7,7 +7,7 @@ import { EngineEmitter, type RunSummary } from './engine/events.js';
 import { runTransfers, type TransferOptions } from './engine/run.js';
 import { createDispatcher } from './http/agent.js';
 import { HttpSource } from './http/source.js';
-import type { ResolvedJob } from './job/resolved.js';
+import type { ResolvedFile, ResolvedJob } from './job/resolved.js';
 import { applyChecksumLists } from './mirror/checksum-lists.js';
 import { MirrorHooks } from './mirror/hooks.js';
 import { MirrorState } from './storage/mirror-state.js';
@@ -34,6 +34,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
     // Before anything can start: no file runs unverified.
     const lists = await applyChecksumLists(job.files, { dispatcher, signal: options.signal });
     const note = (message: string) => events.emit('run:note', { message });
+    const source = (file: ResolvedFile) => new HttpSource({ dispatcher, url: file.url, displayUrl: file.displayUrl, headers: file.headers, secrets: file.secrets });
     const hooks = new MirrorHooks({
       output: new OutputDir(job.dir),
       mirror,
@@ -41,6 +42,8 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
       reuse: { root: job.dir, known: loaded.state, cache: job.cache },
       failAtStart: lists.failures,
       note,
+      source,
+      retried: (file, info) => events.emit('file:retry', { index: file.index, path: file.relPath, url: file.displayUrl, ...info }),
     });
     return await runTransfers(
       { dir: job.dir, limits: job.limits, files: lists.files },
@@ -48,7 +51,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
         ...options,
         events,
         hooks,
-        source: (file) => new HttpSource({ dispatcher, url: file.url, displayUrl: file.displayUrl, headers: file.headers, secrets: file.secrets }),
+        source,
         notes: loaded.note === undefined ? [] : [`${loaded.note}; files with ifExists: newer are downloaded again`],
         // A state file that cannot be saved costs the next `newer` run a download, never a wrong file: a note.
         beforeEnd: async () => {

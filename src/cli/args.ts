@@ -3,6 +3,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
+import { rateSchema } from '../job/schema.js';
+import { parseRate } from '../job/units.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -46,6 +48,14 @@ export function unitFlag(name: string, value: unknown, parser: (text: string) =>
   } catch (error) {
     throw new UsageError(`--${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** `--rate`: checked by the job file's own rule for `limits.rate`, so the flag and the key accept the same values. */
+export function rateFlag(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const checked = rateSchema.safeParse(String(value));
+  if (!checked.success) throw new UsageError(`--rate: ${checked.error.issues[0]?.message ?? 'invalid rate'}`);
+  return parseRate(String(value));
 }
 
 export function stringFlag(value: unknown): string | undefined {

@@ -55,7 +55,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 export function reportError(error: unknown, io: CliIO, verbose: boolean): number {
   if (error instanceof PdlError) {
     io.stderr.write(`pdl: ${error.message}\n`);
-    if (verbose && error.stack) io.stderr.write(`${error.stack}\n`);
+    // A usage or job-file error is the user's input, fully described by its message: a stack would only say where
+    // pdl noticed it, so --verbose adds none.
+    if (verbose && error.stack && error.kind !== 'usage' && error.kind !== 'job') io.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
   io.stderr.write(`pdl: internal error: ${error instanceof Error ? error.message : String(error)}\n`);

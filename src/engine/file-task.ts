@@ -195,6 +195,11 @@ export class FileTask implements ConnectionOwner {
 
   async #prepare(): Promise<void> {
     const decision = await this.#ctx.hooks.before(this.file, this.#ctx.runSignal);
+    if (decision.action === 'stopped') {
+      this.#ctx.released(this);
+      this.#to({ name: 'opening', ranges: true });
+      return this.#maybeFinish();
+    }
     if (decision.action === 'done') {
       if (decision.verified) this.#ctx.events.emit('file:verified', { ...this.ref, ...decision.verified });
       this.#ctx.released(this);

@@ -9,6 +9,8 @@ import type { Validators } from '../sources/source.js';
 import type { ResumeState } from '../storage/resume-state.js';
 
 export type StartDecision =
+  /** The run stopped while the hook was deciding: the file is interrupted, untouched. */
+  | { action: 'stopped' }
   /** Nothing to download: the file is already right (or was put in place from a verified copy). */
   | {
       action: 'done';

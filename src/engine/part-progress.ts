@@ -8,7 +8,7 @@ import type { ChecksumAlgorithm, ResolvedFile } from '../job/resolved.js';
 import type { Validators } from '../sources/source.js';
 import { addInterval, contiguousPrefix, isComplete, totalLength, type Interval } from '../storage/intervals.js';
 import { PartFile } from '../storage/part-file.js';
-import { controlPathOf, removeResumeState, writeResumeState, type ResumeState } from '../storage/resume-state.js';
+import { controlPathOf, hasResumeState, removeResumeState, writeResumeState, type ResumeState } from '../storage/resume-state.js';
 import { hashService, type Digests, type HashJob } from '../verify/checksum.js';
 import type { ByteSink } from './body-writer.js';
 
@@ -183,7 +183,9 @@ export class PartProgress {
    */
   async keepOrDiscard(remote: RemoteFacts | undefined, trustworthy: boolean): Promise<void> {
     this.abortHash();
-    const resumable = trustworthy && remote ? await this.checkpoint(remote).catch(() => true) : false;
+    // A control file that cannot be rewritten (disk full) keeps its `.part` only when an earlier one exists: that
+    // state is still true. Without one, the `.part` would only keep the disk full.
+    const resumable = trustworthy && remote ? await this.checkpoint(remote).catch(() => hasResumeState(this.controlPath)) : false;
     if (resumable) {
       await this.#part?.close().catch(() => undefined);
       return;

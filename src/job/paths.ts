@@ -4,16 +4,17 @@
  * checked again against the folder as a second line of defence.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { COMPANION_SUFFIXES, MAX_OUTPUT_NAME_BYTES, NAME_MAX_BYTES } from '../storage/companion-names.js';
 
 export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
 
-/** The longest file or folder name common file systems accept, in bytes. */
-const MAX_NAME_BYTES = 255;
+const SUFFIXES: readonly string[] = Object.values(COMPANION_SUFFIXES);
+const SUFFIX_LIST = SUFFIXES.join(', ');
 
 /**
  * Check a relative output path and normalise it (`./a//b` → `a/b`). Rejected: empty, NUL or other control
- * characters, backslashes, drive letters, absolute paths, `..` segments, a trailing `/` or `.`, names over
- * 255 bytes. The reason reads after "got <path>": `(reason)`.
+ * characters, backslashes, drive letters, absolute paths, `..` segments, a trailing `/` or `.`, folder names over
+ * 255 bytes, and a file name too long for pdl to add its companions' suffixes (`.part`, `.pdl`, …) to it. The reason reads after "got <path>": `(reason)`.
  */
 export function checkRelativePath(text: string): PathCheck {
   const fail = (reason: string): PathCheck => ({ ok: false, reason });
@@ -29,8 +30,13 @@ export function checkRelativePath(text: string): PathCheck {
   if (segments.at(-1) === '.') return fail('it ends with /.; name a file, not a folder');
   const kept = segments.filter((segment) => segment !== '' && segment !== '.');
   if (kept.length === 0) return fail('it does not name a file');
-  if (kept.some((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES)) {
-    return fail(`a name in it is longer than ${MAX_NAME_BYTES} bytes`);
+  if (kept.slice(0, -1).some((segment) => Buffer.byteLength(segment) > NAME_MAX_BYTES)) {
+    return fail(`a folder name in it is longer than ${NAME_MAX_BYTES} bytes`);
+  }
+  const nameBytes = Buffer.byteLength(kept.at(-1) ?? '');
+  // The name itself would fit, but `<name>.part` and the other companion files could never be created (ENAMETOOLONG).
+  if (nameBytes > MAX_OUTPUT_NAME_BYTES) {
+    return fail(`its file name is ${nameBytes} bytes, longer than ${MAX_OUTPUT_NAME_BYTES} bytes: pdl adds ${SUFFIX_LIST} to it, and names stop at ${NAME_MAX_BYTES} bytes`);
   }
   return { ok: true, path: kept.join('/') };
 }
@@ -93,13 +99,13 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
     const parts = key.split('/');
     const ancestors = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
     const same = files.get(key);
-    // pdl writes `<path>.part` and `<path>.pdl` beside each file: another entry may not use those names.
-    const workFile = key.endsWith('.part') || key.endsWith('.pdl') ? files.get(key.replace(/\.(part|pdl)$/, '')) : undefined;
+    // pdl writes `<path>.part`, `<path>.pdl`, … beside each file: another entry may not use those names.
+    const workFile = SUFFIXES.filter((suffix) => key.endsWith(suffix)).map((suffix) => files.get(key.slice(0, -suffix.length))).find((found) => found !== undefined);
     const usedAsFolder = folders.get(key);
     const blockingFile = ancestors.map((folder) => files.get(folder)).find((found) => found !== undefined);
     let message: string | undefined;
     if (same) message = `same output path as ${show(same)}; paths are compared case-insensitively`;
-    // Spelled out, not imported: job/ does not depend on storage/ (mirror-state.ts MIRROR_STATE_NAME).
+    // Spelled out, not imported: job/ depends only on storage/companion-names.ts (mirror-state.ts MIRROR_STATE_NAME).
     else if (key === '.pdl-state.json') message = `${JSON.stringify(claim.relPath)} is the name of pdl's state file in the output folder`;
     else if (key === '.pdl-run.lock') message = `${JSON.stringify(claim.relPath)} is the name of pdl's run lock in the output folder`;
     else if (workFile) message = `${JSON.stringify(claim.relPath)} is the name pdl uses for the partial download of ${show(workFile)}`;
@@ -111,7 +117,7 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
     }
     files.set(key, claim);
     // The other order: `x.part` listed first, then `x`.
-    for (const suffix of ['.part', '.pdl']) {
+    for (const suffix of SUFFIXES) {
       const earlier = files.get(key + suffix);
       if (earlier) conflicts.push({ index: claim.index, message: `${show(earlier)} uses the name pdl gives the partial download of ${JSON.stringify(claim.relPath)}` });
     }

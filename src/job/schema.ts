@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { closest, describeValue } from './suggest.js';
 import {
-  DURATION_PATTERN, formatDuration, formatSize, KiB, MiB, parseDuration, parseRate, parseSize, RATE_PATTERN, SIZE_PATTERN, TiB,
+  DURATION_PATTERN, formatDuration, formatSize, KiB, MiB, parseDuration, parseRate, parseSize, QuantityError, RATE_PATTERN, SIZE_PATTERN, TiB,
 } from './units.js';
 
 export const IF_EXISTS = ['resume', 'skip', 'overwrite', 'fail', 'newer'] as const;
@@ -29,7 +29,8 @@ export const LIMIT_DEFAULTS = { files: 4, connections: 16, perHost: 8, rate: 0 }
 /** Bounds, in bytes and milliseconds. */
 export const MIN_SPLIT_SIZE = { min: 64 * KiB, max: TiB } as const;
 export const TIMEOUT = { min: 100, max: 24 * 3_600_000 } as const;
-export const MIN_RATE = KiB;
+/** 0 is unlimited; above 1TiB/s no limit could ever be felt, and a bound keeps every rate exact. */
+export const RATE = { min: KiB, max: TiB } as const;
 
 type Check = { error: (issue: { input?: unknown }) => string | undefined };
 
@@ -63,8 +64,12 @@ function quantity(kind: Quantity, title: string, description: string) {
       let parsed: number;
       try {
         parsed = kind.parse(value);
-      } catch {
-        return; // the branches already said what is wrong
+      } catch (error) {
+        // Only strings that match the pattern get here: a fraction of a byte or millisecond (`"1.5"`), or a number
+        // that overflows once its unit is applied (`99999999999999999999h`), which is simply out of range.
+        const detail = error instanceof QuantityError && !error.tooLarge ? error.detail : undefined;
+        ctx.addIssue({ code: 'custom', message: `${e.error({ input: value }) ?? ''}${detail === undefined ? '' : ` (${detail})`}` });
+        return;
       }
       const inRange = (parsed >= kind.min && parsed <= kind.max) || (kind.zero === true && parsed === 0);
       if (!inRange) ctx.addIssue({ code: 'custom', message: e.error({ input: value }) ?? '' });
@@ -76,6 +81,7 @@ function quantity(kind: Quantity, title: string, description: string) {
 const UNITS_HELP = 'bytes, or 4MiB, 512KiB, 1.5GB, 4m (KB/MB/GB = 1000ⁿ; KiB/MiB/GiB and k/m/g = 1024ⁿ)';
 const SPLIT_RANGE = `from ${formatSize(MIN_SPLIT_SIZE.min)} to ${formatSize(MIN_SPLIT_SIZE.max)}`;
 const TIMEOUT_RANGE = `from ${formatDuration(TIMEOUT.min)} to ${formatDuration(TIMEOUT.max)}`;
+const RATE_RANGE = `from ${formatSize(RATE.min)}/s to ${formatSize(RATE.max)}/s`;
 const minSplitSize = (scope: string) =>
   quantity(
     { pattern: SIZE_PATTERN, parse: parseSize, ...MIN_SPLIT_SIZE, expected: `a size ${SPLIT_RANGE} such as 4MiB` },
@@ -88,13 +94,13 @@ const timeout = () =>
     'Stall timeout',
     `A connection that delivers no bytes for this long is dropped and retried: milliseconds, or 500ms, 30s, 2m, 1h; ${TIMEOUT_RANGE}`,
   );
-const rate = quantity(
+export const rateSchema = quantity(
   {
-    pattern: RATE_PATTERN, parse: parseRate, min: MIN_RATE, max: Number.MAX_SAFE_INTEGER, zero: true,
-    expected: `0 (unlimited) or a rate of at least ${formatSize(MIN_RATE)}/s such as 50MiB`,
+    pattern: RATE_PATTERN, parse: parseRate, ...RATE, zero: true,
+    expected: `0 (unlimited) or a rate ${RATE_RANGE} such as 50MiB`,
   },
   'Rate limit',
-  `Bytes per second over the whole run, 0 = unlimited, otherwise at least ${formatSize(MIN_RATE)}: ${UNITS_HELP}, "/s" optional`,
+  `Bytes per second over the whole run, 0 = unlimited, otherwise ${RATE_RANGE}: ${UNITS_HELP}, "/s" optional`,
 ).meta({ default: LIMIT_DEFAULTS.rate });
 
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -195,7 +201,7 @@ export const limitsSchema = z
       .meta({ default: LIMIT_DEFAULTS.connections })
       .optional(),
     perHost: integer(1, 1024, 'Connections per host', 'Open connections to one host').meta({ default: LIMIT_DEFAULTS.perHost }).optional(),
-    rate: rate.optional(),
+    rate: rateSchema.optional(),
   }, said((v) => `expected a mapping of limits, got ${describeValue(v)}`))
   .describe('Limits for the whole run')
   .meta({ title: 'Limits' });

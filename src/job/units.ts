@@ -42,7 +42,23 @@ const SIZE_EXPECTED = 'expected a size such as 4MiB, 512KiB, 1.5GB or a whole nu
 const RATE_EXPECTED = 'expected a rate such as 50MiB (bytes per second, "/s" optional) or 0 for unlimited';
 const DURATION_EXPECTED = 'expected a duration such as 30s, 2m, 500ms, 1h or a whole number of milliseconds';
 
-/** Bytes from `4MiB`, `1.5GB`, `4m`, `100B`, `4096` or a number. Throws `Error("expected …, got …")`. */
+/**
+ * Why a size, rate or duration was refused. `detail` is the part after "expected …" (`not negative`, `whole bytes
+ * without a unit`, `at most … bytes`); `tooLarge` marks a value too big to count exactly (above 2^53 − 1 once its
+ * unit is applied), which callers with tighter bounds report as out of their range.
+ */
+export class QuantityError extends Error {
+  constructor(
+    message: string,
+    readonly detail: string | undefined,
+    readonly tooLarge = false,
+  ) {
+    super(message);
+    this.name = 'QuantityError';
+  }
+}
+
+/** Bytes from `4MiB`, `1.5GB`, `4m`, `100B`, `4096` or a number. Throws `QuantityError("expected …, got …")`. */
 export function parseSize(input: string | number): number {
   return parseQuantity(input, SIZE_UNITS, SIZE_EXPECTED, 'bytes');
 }
@@ -66,31 +82,29 @@ function parseQuantity(
   shown: unknown = input,
 ): number {
   const got = `got ${showInput(shown)}`;
+  const fail = (detail?: string, tooLarge = false) =>
+    new QuantityError(`${expected}${detail === undefined ? '' : ` (${detail})`}, ${got}`, detail, tooLarge);
   if (typeof input === 'number') {
-    if (!Number.isFinite(input)) throw new Error(`${expected}, ${got}`);
-    if (input < 0) throw new Error(`${expected} (not negative), ${got}`);
-    if (!Number.isInteger(input)) throw new Error(`${expected} (whole ${baseName} without a unit), ${got}`);
-    if (input > Number.MAX_SAFE_INTEGER) throw new Error(`${expected} (at most ${Number.MAX_SAFE_INTEGER}), ${got}`);
+    if (!Number.isFinite(input)) throw fail();
+    if (input < 0) throw fail('not negative');
+    if (!Number.isInteger(input)) throw fail(`whole ${baseName} without a unit`);
+    if (input > Number.MAX_SAFE_INTEGER) throw fail(`at most ${Number.MAX_SAFE_INTEGER}`, true);
     return input;
   }
-  if (typeof input !== 'string') throw new Error(`${expected}, ${got}`);
+  if (typeof input !== 'string') throw fail();
   const trimmed = input.trim();
-  if (trimmed.startsWith('-')) throw new Error(`${expected} (not negative), ${got}`);
+  if (trimmed.startsWith('-')) throw fail('not negative');
   const match = /^(\d+)(?:\.(\d+))?\s*([a-z]*)$/i.exec(trimmed);
   const factor = match ? units[(match[3] ?? '').toLowerCase()] : undefined;
-  if (!match || factor === undefined) throw new Error(`${expected}, ${got}`);
+  if (!match || factor === undefined) throw fail();
   const whole = match[1] ?? '0';
   const fraction = match[2] ?? '';
   // Exact: (whole.fraction × factor) = (wholefraction × factor) / 10^digits, rounded down.
   const scaled = BigInt(whole + fraction) * factor;
   const divisor = 10n ** BigInt(fraction.length);
-  if (factor === 1n && scaled % divisor !== 0n) {
-    throw new Error(`${expected} (whole ${baseName} without a unit), ${got}`);
-  }
+  if (factor === 1n && scaled % divisor !== 0n) throw fail(`whole ${baseName} without a unit`);
   const result = scaled / divisor;
-  if (result > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new Error(`${expected} (at most ${Number.MAX_SAFE_INTEGER} ${baseName}), ${got}`);
-  }
+  if (result > BigInt(Number.MAX_SAFE_INTEGER)) throw fail(`at most ${Number.MAX_SAFE_INTEGER} ${baseName}`, true);
   return Number(result);
 }
 

@@ -6,6 +6,9 @@
 import { dirname } from 'node:path';
 import type { PdlError } from '../errors.js';
 import { toLocalIOError } from '../errors.js';
+import { STOPPED, type RetryInfo } from '../engine/retry-loop.js';
+import type { ByteSource } from '../sources/source.js';
+import { compareWithServer } from './existing-file.js';
 import type { FileHooks, Learned, StartDecision } from '../engine/hooks.js';
 import type { ChecksumAlgorithm, ResolvedFile } from '../job/resolved.js';
 import type { MirrorState } from '../storage/mirror-state.js';
@@ -23,6 +26,10 @@ export interface MirrorHooksOptions {
   failAtStart: ReadonlyMap<number, PdlError>;
   /** Something worth telling that is not a failure (a cache that could not take a file). */
   note(message: string): void;
+  /** Where a file's bytes come from (asked for the size of a present file pdl cannot vouch for). */
+  source(file: ResolvedFile): ByteSource;
+  /** A question to the server is retried. */
+  retried(file: ResolvedFile, info: RetryInfo): void;
 }
 
 export class MirrorHooks implements FileHooks {
@@ -32,13 +39,19 @@ export class MirrorHooks implements FileHooks {
     this.#o = options;
   }
 
-  async before(file: ResolvedFile): Promise<StartDecision> {
+  async before(file: ResolvedFile, signal: AbortSignal): Promise<StartDecision> {
     const early = this.#o.failAtStart.get(file.index);
     if (early) throw early;
     const prep = await prepareFile(file, this.#o.output, this.#o.mirror?.get(file.relPath), { reuse: this.#o.reuse });
     switch (prep.action) {
       case 'skip':
         return { action: 'done', outcome: 'skipped', size: prep.size, sha256: prep.sha256, reason: prep.reason };
+      case 'compare-size': {
+        const reason = await compareWithServer(file, prep.size, { source: this.#o.source(file), signal, onRetry: (info) => this.#o.retried(file, info) });
+        // Stopped while asking: the file is not started (a rerun asks again).
+        if (reason === STOPPED) return { action: 'stopped' };
+        return { action: 'done', outcome: 'skipped', size: prep.size, sha256: undefined, reason };
+      }
       case 'unchanged':
         return { action: 'done', outcome: 'unchanged', size: prep.size, sha256: prep.sha256, reason: prep.reason };
       case 'reuse':

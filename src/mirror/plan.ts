@@ -5,16 +5,17 @@
  * (at most one byte) is never read. One attempt per file, no retries: a plan reports, it does not insist.
  */
 import type { Dispatcher } from 'undici';
-import { PdlError, ProtocolError, StallError } from '../errors.js';
+import { PdlError } from '../errors.js';
 import { createDispatcher } from '../http/agent.js';
 import { applyChecksumLists } from './checksum-lists.js';
-import { HttpSource } from '../http/source.js';
 import { maskSecrets, type ResolvedFile, type ResolvedJob } from '../job/resolved.js';
 import { MirrorState } from '../storage/mirror-state.js';
 import { OutputDir } from '../storage/output-dir.js';
-import { NO_VALIDATORS, validatorsDiffer, type OpenResult, type Validators } from '../sources/source.js';
+import { validatorsDiffer, type Validators } from '../sources/source.js';
 import { totalLength } from '../storage/intervals.js';
+import { presentFileError } from './existing-file.js';
 import { prepareFile } from './prepare.js';
+import { probe } from './probe.js';
 import type { ReuseSources } from './reuse.js';
 
 export type PlannedAction =
@@ -41,8 +42,6 @@ export interface PlanOptions {
   dispatcher?: Dispatcher;
   signal?: AbortSignal;
 }
-
-type Probe = { kind: 'not-modified' } | { kind: 'ok'; size: number | undefined; validators: Validators };
 
 export async function planJob(job: ResolvedJob, options: PlanOptions = {}): Promise<Plan> {
   const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections });
@@ -104,6 +103,12 @@ async function planFile(
       return { action: 'skip', size: prep.size, reason: prep.reason };
     case 'unchanged':
       return { action: 'unchanged', size: prep.size, reason: prep.reason };
+    case 'compare-size': {
+      const answer = await ask();
+      const size = answer.kind === 'ok' ? answer.size : undefined;
+      if (size === prep.size) return { action: 'skip', size, reason: 'already present, the size the server has' };
+      return { action: 'fail', reason: maskSecrets(presentFileError(file, prep.size, size).message, file.secrets) };
+    }
     case 'reuse':
       return { action: 'reuse', size: prep.candidate.size, from: prep.candidate.label };
     case 'conditional': {
@@ -126,38 +131,6 @@ async function planFile(
       if (prep.repair === true) return { action: 'repair', size };
       return prep.note === undefined ? { action: 'download', size } : { action: 'download', size, note: prep.note };
     }
-  }
-}
-
-/** One request for the first byte (conditional when validators are given); the body is never read. */
-async function probe(file: ResolvedFile, dispatcher: Dispatcher, runSignal: AbortSignal, kept?: { size: number; validators: Validators }): Promise<Probe> {
-  const source = new HttpSource({ dispatcher, url: file.url, displayUrl: file.displayUrl, headers: file.headers, secrets: file.secrets });
-  const timeout = AbortSignal.timeout(file.timeout);
-  let opened: OpenResult;
-  try {
-    opened = await source.open({
-      start: 0,
-      end: 1,
-      ranges: true,
-      held: undefined,
-      first: true,
-      ...(kept ? { unlessUnchanged: kept } : {}),
-      signal: AbortSignal.any([runSignal, timeout]),
-    });
-  } catch (error) {
-    throw timeout.aborted ? new StallError(file.timeout, { url: file.displayUrl }) : error;
-  }
-  switch (opened.kind) {
-    case 'not-modified':
-      return { kind: 'not-modified' };
-    case 'empty':
-      return { kind: 'ok', size: 0, validators: NO_VALIDATORS };
-    case 'bytes':
-      opened.answer.close();
-      return { kind: 'ok', size: opened.answer.size, validators: opened.answer.validators };
-    default:
-      // Nothing is held, so a first request is never "changed" or "no ranges"; a source that says so anyway is wrong.
-      throw new ProtocolError(`unexpected answer to a probe: ${opened.kind}`, { url: file.displayUrl });
   }
 }
 

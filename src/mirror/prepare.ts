@@ -11,11 +11,14 @@ import type { OutputDir } from '../storage/output-dir.js';
 import { PartFile } from '../storage/part-file.js';
 import { controlPathOf, readResumeState, removeResumeState, type ResumeState } from '../storage/resume-state.js';
 import { hashFile } from '../verify/checksum.js';
+import { isKnownToPdl } from './existing-file.js';
 import { decideNewer, type NewerDecision } from './newer.js';
 import { findReusable, type ReuseCandidate, type ReuseSources } from './reuse.js';
 
 export type Preparation =
   | { action: 'skip'; reason: string; size: number; sha256: string | undefined }
+  /** A present file pdl cannot vouch for (see existing-file.ts): kept only if the server's file has its size. */
+  | { action: 'compare-size'; size: number }
   | { action: 'fresh'; note: string | undefined; repair?: boolean }
   | { action: 'resume'; state: ResumeState }
   /** The declared sha256 content is already on disk elsewhere (verified): link it instead of downloading. */
@@ -29,7 +32,7 @@ export interface PrepareOptions {
   reuse?: ReuseSources;
 }
 
-/** `entry`: what the state file says pdl last wrote to this path (used by `ifExists: newer` only). */
+/** `entry`: what the state file says pdl last wrote to this path (`newer` asks the server with it; `resume`/`skip` trust it). */
 export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?: MirrorEntry, options: PrepareOptions = {}): Promise<Preparation> {
   const discard = options.readOnly ? async () => undefined : discardPart;
   const statNoFollow = (path: string) => statIfListed(output, path);
@@ -44,7 +47,7 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
     if (file.ifExists === 'fail') {
       throw new LocalIOError(`${file.path} already exists (ifExists: fail)`, { path: file.path, url: file.displayUrl });
     }
-    return await keepExisting(file);
+    return await keepExisting(file, entry);
   }
   const partPath = PartFile.partPathOf(file.path);
   const controlPath = controlPathOf(file.path);
@@ -74,10 +77,13 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
   return newer ?? { action: 'fresh', note: undefined };
 }
 
-/** A complete file is already there: verify it when a checksum is given, never replace it silently. */
-async function keepExisting(file: ResolvedFile): Promise<Preparation> {
+/** A file is already there: verify it when a checksum is given, never replace it silently. */
+async function keepExisting(file: ResolvedFile, entry: MirrorEntry | undefined): Promise<Preparation> {
   const stats = await lstat(file.path);
-  if (!file.checksum) return { action: 'skip', reason: 'already present', size: stats.size, sha256: undefined };
+  if (!file.checksum) {
+    if (isKnownToPdl(file, entry, stats.size)) return { action: 'skip', reason: 'already present', size: stats.size, sha256: undefined };
+    return { action: 'compare-size', size: stats.size };
+  }
   const wanted = file.checksum.algorithm;
   const algorithms = wanted === 'sha256' ? ['sha256' as const] : [wanted, 'sha256' as const];
   const digests = await hashFile(file.path, algorithms);

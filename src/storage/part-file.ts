@@ -7,6 +7,7 @@
 import { constants, type promises as fsp } from 'node:fs';
 import { lstat, open, rename, unlink } from 'node:fs/promises';
 import { LocalIOError, toLocalIOError } from '../errors.js';
+import { COMPANION_SUFFIXES } from './companion-names.js';
 
 type FileHandle = fsp.FileHandle;
 
@@ -34,7 +35,7 @@ export class PartFile {
   }
 
   static partPathOf(finalPath: string): string {
-    return `${finalPath}.part`;
+    return `${finalPath}${COMPANION_SUFFIXES.part}`;
   }
 
   /**

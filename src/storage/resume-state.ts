@@ -8,9 +8,10 @@
  * directory fsync: losing it to a crash only brings back the previous state, which is still true.
  */
 
-import { unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 import type { Interval } from './intervals.js';
 import { LocalIOError,toLocalIOError } from '../errors.js';
+import { COMPANION_SUFFIXES } from './companion-names.js';
 import { readSmallFile,writeFileAtomic } from './small-file.js';
 
 export interface ResumeState {
@@ -40,7 +41,7 @@ const ISO_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d/;
 const KEYS = ['format', 'version', 'url', 'size', 'etag', 'lastModified', 'ranges', 'done', 'updatedAt'];
 
 export function controlPathOf(finalPath: string): string {
-  return `${finalPath}.pdl`;
+  return `${finalPath}${COMPANION_SUFFIXES.control}`;
 }
 
 /** Never throws for what is in the file; throws LocalIOError only when the file cannot be read at all. */
@@ -64,6 +65,14 @@ export async function readResumeState(path: string): Promise<ReadResumeResult> {
  */
 export function writeResumeState(path: string, state: ResumeState): Promise<void> {
   return serialise(path, () => writeNow(path, state));
+}
+
+/**
+ * Whether a control file is there to go with a .part: after a failed rewrite (disk full) the one from before still
+ * holds a true, if older, state; without one the .part can never be trusted and only keeps the disk full.
+ */
+export async function hasResumeState(path: string): Promise<boolean> {
+  return lstat(path).then((stats) => stats.isFile(), () => false);
 }
 
 /** Delete the state file; a missing one is fine. */

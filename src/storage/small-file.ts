@@ -2,6 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { NAME_MAX_BYTES } from './companion-names.js';
 import { toLocalIOError } from '../errors.js';
 
 /**
@@ -9,7 +11,7 @@ import { toLocalIOError } from '../errors.js';
  * link), fsync it, rename it over the target. A reader, or a crash, sees the old content or the new, never half.
  */
 export async function writeFileAtomic(path: string, data: string, action = 'write'): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const temp = tempPathOf(path);
   try {
     const handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
     try {
@@ -23,6 +25,16 @@ export async function writeFileAtomic(path: string, data: string, action = 'writ
     await unlink(temp).catch(() => undefined);
     throw toLocalIOError(error, path, action);
   }
+}
+
+/**
+ * `<name>.<pid>.<random>.tmp` says whose temp file it is. A control file of a name near the limit (`<245 bytes>.pdl`)
+ * has no room for that suffix, so there the temp file gets a short name of its own in the same folder.
+ */
+function tempPathOf(path: string): string {
+  const suffix = `.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  if (Buffer.byteLength(basename(path) + suffix) <= NAME_MAX_BYTES) return `${path}${suffix}`;
+  return join(dirname(path), `.pdl${suffix}`);
 }
 
 export type SmallFileRead = { status: 'missing' } | { status: 'invalid'; reason: string } | { status: 'ok'; text: string };

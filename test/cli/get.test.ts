@@ -126,3 +126,19 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     assert.deepEqual((await readdir(dir)).sort(), ['slow.bin.part', 'slow.bin.pdl']);
   });
 }
+
+test('pdl get over a file it did not write, of another size: exit 6, both sizes named, the file untouched', async (t) => {
+  const { server, dir } = await fixture(t);
+  const url = server.addFile('/small.bin', { size: KiB });
+  const out = join(dir, 'small.bin');
+  await writeFile(out, 'hello\n');
+  const before = await stat(out);
+  const result = await runCli(['get', url], { cwd: dir });
+  assert.equal(result.code, 6, result.stdout + result.stderr);
+  assertCleanStderr(result.stderr);
+  assert.match(result.stdout + result.stderr, /small\.bin.*6 bytes.*1024 bytes.*ifExists: overwrite/);
+  assert.equal(await readFile(out, 'utf8'), 'hello\n');
+  assert.equal((await stat(out)).mtimeMs, before.mtimeMs);
+  assert.deepEqual(await readdir(dir), ['small.bin']);
+  assert.equal(server.requests.length, 1);
+});

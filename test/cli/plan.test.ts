@@ -70,3 +70,23 @@ test('pdl plan: a bad job file exits 2', async (t) => {
   assert.equal(result.code, 2);
   assertCleanStderr(result.stderr);
 });
+
+test('pdl plan: a present file pdl did not finish is skipped when the server\'s size matches, failed when it does not', async (t) => {
+  const { server, dir } = await fixture(t);
+  const same = server.addFile('/same.bin', { size: 2 * KiB });
+  const other = server.addFile('/other.bin', { size: 3 * KiB });
+  const out = join(dir, 'out');
+  await mkdir(out);
+  await writeFile(join(out, 'same.bin'), Buffer.alloc(2 * KiB));
+  await writeFile(join(out, 'other.bin'), 'hello\n');
+  const job = join(dir, 'jobs.yaml');
+  await writeFile(job, `version: 1\ndefaults:\n  dir: ./out\nfiles:\n  - ${same}\n  - ${other}\n`);
+  const before = await snapshot(dir);
+  const plan = await runCli(['plan', job]);
+  assertCleanStderr(plan.stderr);
+  const lines = plan.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^skip\s+same\.bin\s+2048 bytes .*the size the server has/);
+  assert.match(lines[1]!, /^fail\s+other\.bin\s+.*6 bytes.*3072 bytes/);
+  assert.deepEqual(await snapshot(dir), before);
+  assert.equal(server.requests.length, 2);
+});

@@ -14,7 +14,8 @@ describe('checkRelativePath', () => {
     ['.hidden', '.hidden'],
     ['dir:colon', 'dir:colon'],
     ['日本語/ファイル.txt', '日本語/ファイル.txt'],
-    ['a'.repeat(255), 'a'.repeat(255)],
+    ['a'.repeat(245), 'a'.repeat(245)],
+    [`${'d'.repeat(255)}/f`, `${'d'.repeat(255)}/f`],
   ];
   for (const [input, normalised] of accepted) {
     it(`accepts ${JSON.stringify(input.slice(0, 40))}`, () => assert.deepEqual(checkRelativePath(input), { ok: true, path: normalised }));
@@ -37,8 +38,12 @@ describe('checkRelativePath', () => {
     ['dir/.', 'it ends with /.; name a file, not a folder'],
     ['.', 'it ends with /.; name a file, not a folder'],
     ['./', 'it ends with /; name a file, not a folder'],
-    ['a'.repeat(256), 'a name in it is longer than 255 bytes'],
-    ['é'.repeat(128), 'a name in it is longer than 255 bytes'],
+    // 246–255 bytes fit in a directory entry, but `<name>.pdl-claim` would not: ENAMETOOLONG in the middle of a run.
+    ['a'.repeat(246), 'its file name is 246 bytes, longer than 245 bytes: pdl adds .part, .pdl, .pdl-claim to it, and names stop at 255 bytes'],
+    ['a'.repeat(255), 'its file name is 255 bytes, longer than 245 bytes: pdl adds .part, .pdl, .pdl-claim to it, and names stop at 255 bytes'],
+    [`x/${'a'.repeat(256)}`, 'its file name is 256 bytes, longer than 245 bytes: pdl adds .part, .pdl, .pdl-claim to it, and names stop at 255 bytes'],
+    ['é'.repeat(123), 'its file name is 246 bytes, longer than 245 bytes: pdl adds .part, .pdl, .pdl-claim to it, and names stop at 255 bytes'],
+    [`${'d'.repeat(256)}/f`, 'a folder name in it is longer than 255 bytes'],
   ];
   for (const [input, reason] of rejected) {
     it(`rejects ${JSON.stringify(input.slice(0, 40))}`, () => assert.deepEqual(checkRelativePath(input), { ok: false, reason }));
@@ -58,6 +63,11 @@ describe('fileNameFromUrl', () => {
     ['https://example.org/a%5Cb', { reason: 'cannot derive a file name from the URL: its last segment decodes to "a\\\\b" and contains a backslash; separate folders with /; add `path:`' }],
     ['https://example.org/a%00b', { reason: 'cannot derive a file name from the URL: its last segment decodes to "a\\u0000b" and contains a NUL character; add `path:`' }],
     ['https://example.org/C%3Ax', { reason: 'cannot derive a file name from the URL: its last segment decodes to "C:x" and starts with a drive letter; give a path relative to `dir`; add `path:`' }],
+    [`https://example.org/${'n'.repeat(245)}`, 'n'.repeat(245)],
+    [
+      `https://example.org/${'n'.repeat(246)}`,
+      { reason: `cannot derive a file name from the URL: its last segment decodes to "${'n'.repeat(246)}" and its file name is 246 bytes, longer than 245 bytes: pdl adds .part, .pdl, .pdl-claim to it, and names stop at 255 bytes; add \`path:\`` },
+    ],
     ['https://example.org/%E0%A4%A', { reason: 'cannot derive a file name from the URL: its last segment is not valid percent-encoding; add `path:`' }],
   ];
   for (const [url, expected] of table) {
@@ -111,10 +121,11 @@ describe('findPathConflicts', () => {
     { name: 'siblings sharing a prefix are fine', paths: ['ab', 'a/b', 'a.b'], expected: [] },
     {
       name: "an entry named like another's partial download or control file",
-      paths: ['x.bin', 'X.bin.part', 'x.bin.pdl'],
+      paths: ['x.bin', 'X.bin.part', 'x.bin.pdl', 'x.bin.pdl-claim'],
       expected: [
         [1, '"X.bin.part" is the name pdl uses for the partial download of files[0] ("x.bin")'],
         [2, '"x.bin.pdl" is the name pdl uses for the partial download of files[0] ("x.bin")'],
+        [3, '"x.bin.pdl-claim" is the name pdl uses for the partial download of files[0] ("x.bin")'],
       ],
     },
     {
@@ -124,8 +135,11 @@ describe('findPathConflicts', () => {
     },
     {
       name: 'the same, listed the other way round',
-      paths: ['y.part', 'y'],
-      expected: [[1, 'files[0] ("y.part") uses the name pdl gives the partial download of "y"']],
+      paths: ['y.part', 'y.pdl-claim', 'y'],
+      expected: [
+        [2, 'files[0] ("y.part") uses the name pdl gives the partial download of "y"'],
+        [2, 'files[1] ("y.pdl-claim") uses the name pdl gives the partial download of "y"'],
+      ],
     },
     {
       name: 'Unicode normalisation forms compare equal',

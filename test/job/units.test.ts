@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  DURATION_PATTERN, formatDuration, formatSize, parseDuration, parseRate, parseSize, RATE_PATTERN, SIZE_PATTERN,
+  DURATION_PATTERN, formatDuration, formatSize, parseDuration, parseRate, parseSize, QuantityError, RATE_PATTERN, SIZE_PATTERN,
 } from '../../src/job/units.js';
 
 const KiB = 1024;
@@ -64,6 +64,21 @@ describe('parseSize', () => {
   for (const [input, message] of rejected) {
     it(`rejects ${String(input)}`, () => assert.throws(() => parseSize(input as string), (error: Error) => message.test(error.message)));
   }
+
+  it('tells a value too large to count apart from a malformed one, for callers with their own bounds', () => {
+    const table: Array<[() => number, boolean, string | undefined]> = [
+      [() => parseSize('99999999999999999999TiB'), true, 'at most 9007199254740991 bytes'],
+      [() => parseRate('99999999999999999999999TiB/s'), true, 'at most 9007199254740991 bytes'],
+      [() => parseDuration('99999999999999999999h'), true, 'at most 9007199254740991 milliseconds'],
+      [() => parseSize(2 ** 60), true, 'at most 9007199254740991'],
+      [() => parseDuration('1.5'), false, 'whole milliseconds without a unit'],
+      [() => parseSize('-1'), false, 'not negative'],
+      [() => parseSize('lots'), false, undefined],
+    ];
+    for (const [parse, tooLarge, detail] of table) {
+      assert.throws(parse, (error: unknown) => error instanceof QuantityError && error.tooLarge === tooLarge && error.detail === detail);
+    }
+  });
 
   it('accepts exactly what SIZE_PATTERN accepts', () => {
     const pattern = new RegExp(SIZE_PATTERN, 'u');

@@ -6,9 +6,8 @@
 import { relative, resolve } from 'node:path';
 import { loadJobFile } from '../../job/load.js';
 import type { ResolvedJob } from '../../job/resolved.js';
-import { parseRate } from '../../job/units.js';
 import { lockPathOf, writeLock, type LockEntry } from '../../lockfile/lock-file.js';
-import { intFlag, parse, stringFlag, unitFlag, type Options, type Parsed } from '../args.js';
+import { intFlag, parse, rateFlag, stringFlag, type Options, type Parsed } from '../args.js';
 import { lockHelp } from '../help.js';
 import type { CliIO } from '../main.js';
 import { lockCommandLabel, observeRun, type ObservedFile } from '../observe-run.js';
@@ -32,7 +31,7 @@ export async function loadObservedJob(parsed: Parsed, io: CliIO): Promise<{ job:
   const { values, positionals } = parsed;
   const files = intFlag('files', values.files, 1, 1024);
   const connections = intFlag('connections', values.connections, 1, 1024);
-  const rate = unitFlag('rate', values.rate, parseRate);
+  const rate = rateFlag(values.rate);
   const dir = stringFlag(values.dir);
   const loaded = await loadJobFile(resolve(io.cwd, positionals[0]!), {
     env: io.env,

@@ -1,8 +1,8 @@
 import { loadJobFile } from '../../job/load.js';
-import { parseDuration,parseRate } from '../../job/units.js';
+import { parseDuration } from '../../job/units.js';
 import { UsageError } from '../../errors.js';
 import { acquireRunLock } from '../../storage/run-lock.js';
-import { intFlag,listFlag,parse,stringFlag,unitFlag } from '../args.js';
+import { intFlag,listFlag,parse,rateFlag,stringFlag,unitFlag } from '../args.js';
 import { execute } from '../execute.js';
 import { applyOverrides } from '../job-overrides.js';
 import { runHelp } from '../help.js';
@@ -40,7 +40,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   }
   const files = intFlag('files', values.files, 1, 1024);
   const connections = intFlag('connections', values.connections, 1, 1024);
-  const rate = unitFlag('rate', values.rate, parseRate);
+  const rate = rateFlag(values.rate);
   const dir = stringFlag(values.dir);
   const only = listFlag(values.only);
   const maxRuntimeMs = unitFlag('max-runtime', values['max-runtime'], parseDuration);
