@@ -5,8 +5,8 @@
 import { dirname, basename, resolve } from 'node:path';
 import { InterruptedError, PdlError } from './errors.js';
 import { resolveJobObject } from './job/check.js';
-import type { RunOptions } from './engine/run.js';
-import { runJob } from './engine/run.js';
+import type { RunOptions } from './run-job.js';
+import { runJob } from './run-job.js';
 import type { FileResult } from './engine/events.js';
 
 export interface DownloadOptions extends Pick<RunOptions, 'dispatcher' | 'signal' | 'events'> {

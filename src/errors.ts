@@ -173,13 +173,45 @@ export class StallError extends PdlError {
   }
 }
 
-/** The server answered with an error status (4xx, or 5xx after retries). */
-export class HttpStatusError extends PdlError {
-  readonly status: number;
+export interface RemoteStatusOptions extends PdlErrorOptions {
+  /** Worth asking again (a server error, a busy server). */
+  retryable?: boolean;
+  /** How long the server asked us to wait before asking again. */
+  retryAfterMs?: number | undefined;
+  /** The server refused because it is busy (HTTP 429/503): it may be refusing our number of connections. */
+  overloaded?: boolean;
+}
 
-  constructor(status: number, message: string, options?: PdlErrorOptions) {
-    super('E_HTTP_STATUS', 'network', message, options);
+/**
+ * The remote refused a request with an error status. The engine acts on `retryable`, `retryAfterMs` and
+ * `overloaded` only; `status` (the protocol's own code) is for messages and reports.
+ */
+export class RemoteStatusError extends PdlError {
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly overloaded: boolean;
+
+  constructor(code: string, status: number, message: string, options: RemoteStatusOptions = {}) {
+    super(code, 'network', message, options);
     this.status = status;
+    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+    this.overloaded = options.overloaded ?? false;
+  }
+}
+
+/** The server answered with an HTTP error status (4xx, or 5xx after retries). */
+export class HttpStatusError extends RemoteStatusError {
+  constructor(status: number, message: string, options?: RemoteStatusOptions) {
+    super('E_HTTP_STATUS', status, message, options);
+  }
+}
+
+/** The body ended before the range did: the connection was closed early. Retried; a network failure in the end. */
+export class ShortBodyError extends NetworkError {
+  constructor(position: number, end: number, url: string) {
+    super(`connection closed at byte ${position}, expected up to ${Number.isFinite(end) ? end : 'the end'}`, { url });
   }
 }
 
@@ -244,6 +276,12 @@ export class InternalError extends PdlError {
   constructor(message: string, options?: PdlErrorOptions) {
     super('E_INTERNAL', 'internal', message, options);
   }
+}
+
+/** Anything that is not a PdlError is a bug of pdl's, not the disk's: say so (exit 1, stack under --verbose). */
+export function internalError(error: unknown, while_: string, path?: string): InternalError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new InternalError(`internal error while ${while_}: ${message}`, { cause: error, ...(path === undefined ? {} : { path }) });
 }
 
 /** Wrap an unknown error from fs into a LocalIOError that names the path. */

@@ -6,7 +6,7 @@ export { loadJobFile, parseJobText, resolveJobObject, summarizeJob } from './job
 export { jobJsonSchema } from './job/schema.js';
 export { parseDuration, parseSize } from './job/units.js';
 export type { Checksum, ChecksumAlgorithm, ChecksumListRef, IfExists, ResolvedFile, ResolvedJob, ResolvedLimits } from './job/resolved.js';
-export { runJob, type RunOptions } from './engine/run.js';
+export { runJob, type RunOptions } from './run-job.js';
 export { download, type DownloadOptions } from './download.js';
 export { EngineEmitter } from './engine/events.js';
 export type { EngineEvents, EngineEventName, FileResult, FileOutcome, RunSummary } from './engine/events.js';

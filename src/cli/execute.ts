@@ -3,7 +3,7 @@
  * summary, choose the exit code.
  */
 import { EngineEmitter, type RunSummary } from '../engine/events.js';
-import { runJob } from '../engine/run.js';
+import { runJob } from '../run-job.js';
 import { EXIT_CODES, PdlError, UsageError } from '../errors.js';
 import type { ResolvedJob } from '../job/resolved.js';
 import { createReporter, defaultReporterKind, type ReporterKind } from '../report/index.js';

@@ -9,7 +9,7 @@
  * `position` up to `end`, exclusive) and the UNASSIGNED rest.
  */
 
-import { assertInterval, subtract, type Interval } from './intervals.js';
+import { assertInterval, normalize, subtract, type Interval } from '../storage/intervals.js';
 
 export interface ActiveRange {
   readonly id: number;
@@ -148,4 +148,25 @@ export function segmentSizeFor(size: number, connections: number, minSplitSize: 
 /** Bytes a new connection would get from this file (0 = nothing): the scheduler gives a free slot to the file that gains most. */
 export function largestSplittable(input: ChooseWorkInput): number {
   return chooseWork(input)?.gain ?? 0;
+}
+
+/** A connection as work selection sees it: where its request started, where it is, where it must stop. */
+export interface ConnectionView {
+  id: number;
+  /** Start of its current request: bytes from here to `position` were received but may not be written yet. */
+  start: number;
+  position: number;
+  end: number;
+}
+
+/** What a new connection of a file should do, given what is written and what its connections are fetching. */
+export function nextWork(file: { size: number; connections: number; minSplitSize: number }, written: readonly Interval[], conns: readonly ConnectionView[]): Work | null {
+  const active = conns.map((c) => ({ id: c.id, position: c.position, end: c.end }));
+  // Bytes a connection received but has not written yet are neither done nor ahead of it: count them as held, or
+  // a new connection would fetch them a second time.
+  const received = conns.filter((c) => c.position > c.start).map((c) => ({ start: c.start, end: c.position }));
+  const done = received.length > 0 ? normalize([...written, ...received]) : [...written];
+  // One connection takes whatever is missing in one request; several share the file in segments, in order.
+  const segmentSize = file.connections > 1 ? segmentSizeFor(file.size, file.connections, file.minSplitSize) : undefined;
+  return chooseWork({ size: file.size, done, active, minSplitSize: file.minSplitSize, ...(segmentSize ? { segmentSize } : {}) });
 }

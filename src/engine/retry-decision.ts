@@ -1,11 +1,10 @@
 /**
- * Turns a failed attempt into "retry after N ms" or "give up with this error": the pure backoff and status
- * policies live in retry.ts; this maps real error objects (undici, node, pdl) onto them.
+ * Turns a failed attempt into "retry after N ms" or "give up with this error": the pure backoff policy lives in
+ * retry.ts; this maps real error objects (a source's typed errors, node's and undici's transport errors) onto it.
  */
-import { HttpStatusError, NetworkError, PdlError, StallError } from '../errors.js';
+import { NetworkError, PdlError, RemoteStatusError, ShortBodyError, StallError } from '../errors.js';
 import { maskSecrets } from '../job/resolved.js';
-import { ShortBodyError, RetryableStatusError } from './fetch-range.js';
-import { chooseRetryDelay, classifyNetworkError, parseRetryAfter } from './retry.js';
+import { chooseRetryDelay, classifyNetworkError } from './retry.js';
 
 export type RetryDecision = { retry: true; delayMs: number; reason: string } | { retry: false; error: PdlError };
 
@@ -16,12 +15,13 @@ export function classifyRetry(error: unknown, attempt: number, retries: number, 
   if (!retryable || attempt > retries) {
     return { retry: false, error: finalError(error, reason, url, attempt > retries && retryable ? retries : undefined) };
   }
-  const retryAfter = error instanceof RetryableStatusError ? parseRetryAfter(error.retryAfter, Date.now()) : undefined;
+  const retryAfter = error instanceof RemoteStatusError ? error.retryAfterMs : undefined;
   return { retry: true, delayMs: chooseRetryDelay(attempt, retryAfter), reason };
 }
 
-function isRetryable(error: unknown): boolean {
-  if (error instanceof RetryableStatusError || error instanceof ShortBodyError || error instanceof StallError) return true;
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof RemoteStatusError) return error.retryable;
+  if (error instanceof ShortBodyError || error instanceof StallError) return true;
   if (error instanceof PdlError) return false;
   return classifyNetworkError(error) === 'retry';
 }
@@ -36,7 +36,7 @@ function finalError(error: unknown, reason: string, url: string, exhausted: numb
 }
 
 function describe(error: unknown, secrets: readonly string[]): string {
-  if (error instanceof HttpStatusError || error instanceof PdlError) return maskSecrets(error.message, secrets);
+  if (error instanceof PdlError) return maskSecrets(error.message, secrets);
   const code = (error as { code?: unknown } | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   return maskSecrets(typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message, secrets);

@@ -1,41 +1,71 @@
 /**
- * Retries of a small exchange made before a file's download (the conditional request of `newer`, the size probe of
- * a present file): each attempt gets `timeoutMs` to produce its answer's headers, failures go through the same
- * policy as range requests (classifyRetry), and a stop of the run ends the loop with 'stopped'.
+ * The one retry loop of pdl: every kind of request (a byte range, a conditional check, a checksum list, a plan
+ * probe) is attempted through it, with the pure policy of retry-decision.ts and the one abortable sleep below.
  */
-import { setTimeout as delay } from 'node:timers/promises';
-import { StallError } from '../errors.js';
 import { classifyRetry } from './retry-decision.js';
 
-export interface RetryLoopOptions {
-  displayUrl: string;
-  secrets: readonly string[];
-  /** The run's signal: a stop ends the loop with 'stopped'. */
-  signal: AbortSignal;
-  retries: number;
-  /** No answer (headers) within this many ms counts as a stall, retried like one. */
-  timeoutMs: number;
-  onRetry: (info: { attempt: number; delayMs: number; reason: string }) => void;
+export interface RetryInfo {
+  /** The retry about to be made: 1 for the first. */
+  attempt: number;
+  delayMs: number;
+  reason: string;
 }
 
-export async function withRetries<T>(options: RetryLoopOptions, attemptOnce: (signal: AbortSignal) => Promise<T>): Promise<T | 'stopped'> {
-  for (let attempt = 1; ; attempt++) {
-    if (options.signal.aborted) return 'stopped';
-    // Not AbortSignal.timeout: an answer whose body is read afterwards (a new version under `newer`) must not be cut
-    // when the timer fires later; the timer covers the wait for the headers only.
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new StallError(options.timeoutMs, { url: options.displayUrl })), options.timeoutMs);
+export interface RetryLoopOptions {
+  /** Retries allowed after the first attempt. */
+  retries: number;
+  /** Masked URL and the secrets to mask, for the final error's message. */
+  url: string;
+  secrets: readonly string[];
+  /** True when the loop must end without another attempt (the run stopped, the file failed or restarts). */
+  stopped(): boolean;
+  /** Ends a wait between attempts early. Read after each failure (a connection renews its signal per attempt). */
+  waitSignal(): AbortSignal;
+  /** Bytes of progress so far: an attempt that moved it enough resets the retry count. */
+  progress?: () => number;
+  /** Turn what an attempt threw into the reason to judge (e.g. the abort reason of a stalled request). */
+  reasonOf?: (error: unknown) => unknown;
+  /** Told before each wait. */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export const STOPPED: unique symbol = Symbol('stopped');
+
+/**
+ * Run `attempt` until it returns, retrying what is worth retrying after a backoff. Resolves with the attempt's
+ * value, or STOPPED when `stopped()` turned true; rejects with the final error when retries ran out or the failure
+ * is not one to retry.
+ */
+export async function retrying<T>(attempt: () => Promise<T>, options: RetryLoopOptions): Promise<T | typeof STOPPED> {
+  let failures = 0;
+  for (;;) {
+    if (options.stopped()) return STOPPED;
+    const before = options.progress?.() ?? 0;
     try {
-      return await attemptOnce(AbortSignal.any([options.signal, timeout.signal]));
+      return await attempt();
     } catch (error) {
-      if (options.signal.aborted) return 'stopped';
-      const reason = timeout.signal.aborted ? timeout.signal.reason : error;
-      const decision = classifyRetry(reason, attempt, options.retries, options.displayUrl, options.secrets);
+      if (options.stopped()) return STOPPED;
+      const reason = options.reasonOf ? options.reasonOf(error) : error;
+      if ((options.progress?.() ?? 0) > before) failures = 0;
+      const decision = classifyRetry(reason, failures + 1, options.retries, options.url, options.secrets);
       if (!decision.retry) throw decision.error;
-      options.onRetry({ attempt, delayMs: decision.delayMs, reason: decision.reason });
-      await delay(decision.delayMs, undefined, { signal: options.signal }).catch(() => undefined);
-    } finally {
-      clearTimeout(timer);
+      failures++;
+      options.onRetry?.({ attempt: failures, delayMs: decision.delayMs, reason: decision.reason });
+      await sleep(decision.delayMs, options.waitSignal());
     }
   }
+}
+
+/** Wait `ms`, or less when `signal` aborts; never rejects. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,53 +1,46 @@
 /**
- * Runs a whole job: one scheduler hands connection slots to files first and to byte ranges of files in flight
+ * Runs the transfers of a job: one scheduler hands connection slots to files first and to byte ranges of files in flight
  * second, within limits.connections and limits.perHost; a failed file gives its slots back; a stop saves every
  * file in flight for a rerun. Returns a summary; emits events for reporters.
  */
-import type { Dispatcher } from 'undici';
-import { createDispatcher } from '../http/agent.js';
-import { MirrorState } from '../storage/mirror-state.js';
+import type { ResolvedFile, ResolvedJob } from '../job/resolved.js';
+import type { ByteSource } from '../sources/source.js';
 import { OutputDir } from '../storage/output-dir.js';
-import type { ResolvedJob } from '../job/resolved.js';
-import { applyChecksumLists } from './checksum-lists.js';
 import { EngineEmitter, type FileResult, type RunSummary } from './events.js';
-import { FileTask, type FileTaskContext } from './file-task.js';
+import type { FileTaskContext } from './file-context.js';
+import { FileTask } from './file-task.js';
+import type { FileHooks } from './hooks.js';
 import { nextAction, startOrder } from './scheduler.js';
 import { TokenBucket } from './token-bucket.js';
 
-export interface RunOptions {
-  /** undici dispatcher to use; by default pdl makes one sized from the job's limits and closes it after. */
-  dispatcher?: Dispatcher;
+export interface TransferOptions {
+  /** Where each file's bytes come from. */
+  source(file: ResolvedFile): ByteSource;
+  /** What is on disk and remembered (see hooks.ts). */
+  hooks: FileHooks;
+  /** Notes to tell right after the run starts. */
+  notes?: readonly string[];
+  /** Called once every file has settled, before the output folder is synced and the summary told. */
+  beforeEnd?: () => Promise<void>;
   /** Abort to stop the run cleanly: connections stop, progress is saved, files report 'interrupted'. */
   signal?: AbortSignal;
   /** Where events go; make one and subscribe reporters before calling. */
   events?: EngineEmitter;
   /** Stop the whole run at the first failed file. */
   failFast?: boolean;
-  /** Keep `.pdl-state.json` in the output root even if no file uses `ifExists: newer` (`pdl lock` needs it). */
-  keepState?: boolean;
 }
 
 const TICK_MS = 100;
 const PROGRESS_EVERY_TICKS = 5;
 
-export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promise<RunSummary> {
+export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'limits'>, options: TransferOptions): Promise<RunSummary> {
   const events = options.events ?? new EngineEmitter();
-  // Pools are per origin and a redirect can send several hosts to one origin (a CDN): the scheduler enforces
-  // perHost by the hosts in the job, so the pools must not be the tighter limit.
-  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections });
   const stop = new AbortController();
   const onAbort = () => stop.abort(options.signal?.reason);
 
   const output = new OutputDir(job.dir);
-  const loaded = await MirrorState.load(job.dir);
-  // The state file serves `ifExists: newer`. It is kept current by every run in a root that uses it (or did, so a
-  // switch between modes stays cheap), and never created elsewhere: `pdl get` and plain jobs leave no extra file
-  // in the user's folder and pay no sha256 pass.
-  const mirror = loaded.present || options.keepState || job.files.some((file) => file.ifExists === 'newer') ? loaded.state : undefined;
   const bucket = job.limits.rate > 0 ? new TokenBucket({ rate: job.limits.rate }) : undefined;
   const startedAt = Date.now();
-  // Before anything can start (and before the stop listeners below, which pump): no file runs unverified.
-  const lists = await applyChecksumLists(job.files, { dispatcher, signal: options.signal });
   const perHost = new Map<string, number>();
   let total = 0;
   let pumpQueued = false;
@@ -59,12 +52,10 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const ctx: FileTaskContext = {
-    dispatcher,
     events,
     output,
-    mirror,
-    // Copies known by sha256: entries of the state file (even in roots that do not keep it current) and the cache.
-    reuse: { root: job.dir, known: loaded.state, cache: job.cache },
+    source: options.source,
+    hooks: options.hooks,
     rateLimit: bucket ? (bytes, signal) => bucket.take(bytes, signal) : undefined,
     runSignal: stop.signal,
     released(task) {
@@ -76,10 +67,9 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
       schedulePump();
     },
     wake: () => schedulePump(),
-    failAtStart: lists.failures,
   };
 
-  const tasks = startOrder(lists.files).map((file) => new FileTask(file, ctx));
+  const tasks = startOrder(job.files).map((file) => new FileTask(file, ctx));
   const byKey = new Map(tasks.map((task) => [task.file.index, task]));
   const queued = new HostQueues(tasks);
   const inFlight: FileTask[] = [];
@@ -137,7 +127,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   }
 
   events.emit('run:start', { files: tasks.length, totalBytes: undefined, startedAt });
-  if (loaded.note !== undefined) events.emit('run:note', { message: `${loaded.note}; files with ifExists: newer are downloaded again` });
+  for (const message of options.notes ?? []) events.emit('run:note', { message });
   for (const task of tasks) events.emit('file:queued', { ...task.ref, priority: task.file.priority });
 
   let ticks = 0;
@@ -194,11 +184,9 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
     await finished;
   } finally {
     clearInterval(ticker);
-    // A state file that cannot be saved costs the next `newer` run a download, never a wrong file: a note, not a failure.
-    await mirror?.close().catch((error: unknown) => events.emit('run:note', { message: error instanceof Error ? error.message : String(error) }));
+    await options.beforeEnd?.();
     await output.sync();
     options.signal?.removeEventListener('abort', onAbort);
-    if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
   }
 
   for (const task of queued.all()) {

@@ -9,7 +9,7 @@
  */
 
 import { lstat, unlink } from 'node:fs/promises';
-import type { Interval } from '../engine/intervals.js';
+import type { Interval } from './intervals.js';
 import { LocalIOError,toLocalIOError } from '../errors.js';
 import { COMPANION_SUFFIXES } from './companion-names.js';
 import { readSmallFile,writeFileAtomic } from './small-file.js';

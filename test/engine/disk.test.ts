@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp,readFile,readdir,readlink,rmdir,symlink,writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runJob } from '../../src/engine/run.js';
+import { runJob } from '../../src/run-job.js';
 import { EngineEmitter } from '../../src/engine/events.js';
 import type { Checksum,IfExists } from '../../src/job/resolved.js';
 import { makeJob } from '../helpers/job.js';

@@ -10,7 +10,7 @@ import {
   type ChooseWorkInput,
   type Work,
 } from '../../src/engine/ranges.js';
-import type { Interval } from '../../src/engine/intervals.js';
+import type { Interval } from '../../src/storage/intervals.js';
 
 const K = 1024;
 const M = 1024 * 1024;

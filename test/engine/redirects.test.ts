@@ -2,7 +2,7 @@
 import { test,type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
-import { runJob } from '../../src/engine/run.js';
+import { runJob } from '../../src/run-job.js';
 import type { ResolvedJob } from '../../src/job/resolved.js';
 import { startFixtureServer } from '../helpers/fixture-server.js';
 import { makeJob,tempDir } from '../helpers/job.js';

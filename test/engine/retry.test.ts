@@ -3,15 +3,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { errors as undiciErrors, fetch, request } from 'undici';
 import { StallError } from '../../src/errors.js';
-import {
-  chooseRetryDelay,
-  classifyNetworkError,
-  isRetryableStatus,
-  parseHttpDate,
-  parseRetryAfter,
-  retryDelay,
-  type BackoffOptions,
-} from '../../src/engine/retry.js';
+import { chooseRetryDelay, classifyNetworkError, retryDelay, type BackoffOptions } from '../../src/engine/retry.js';
+import { parseHttpDate, parseRetryAfter } from '../../src/http/retry-after.js';
+import { isRetryableStatus } from '../../src/http/status.js';
 
 test('retryDelay: doubling, capped, equal jitter', () => {
   const cases: Array<[number, number, BackoffOptions, number]> = [

@@ -7,7 +7,7 @@ import { test,type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile,readdir } from 'node:fs/promises';
 import { createDispatcher } from '../../src/http/agent.js';
-import { runJob,type RunOptions } from '../../src/engine/run.js';
+import { runJob,type RunOptions } from '../../src/run-job.js';
 import { EngineEmitter,type EngineEventName,type EngineEvents } from '../../src/engine/events.js';
 import type { ResolvedJob } from '../../src/job/resolved.js';
 import { startFixtureServer,type FixtureServer } from '../helpers/fixture-server.js';

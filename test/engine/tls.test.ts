@@ -2,7 +2,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
-import { runJob } from '../../src/engine/run.js';
+import { runJob } from '../../src/run-job.js';
 import { createDispatcher, request } from '../../src/http/agent.js';
 import { KiB, fixture } from '../helpers/engine.js';
 import { makeJob } from '../helpers/job.js';

@@ -5,7 +5,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { EngineEmitter, type EngineEventName, type EngineEvents } from '../../src/engine/events.js';
-import { runJob, type RunOptions } from '../../src/engine/run.js';
+import { runJob, type RunOptions } from '../../src/run-job.js';
 import type { ResolvedJob } from '../../src/job/resolved.js';
 import { startFixtureServer, type FixtureServer } from './fixture-server.js';
 import { tempDir } from './job.js';

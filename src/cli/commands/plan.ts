@@ -1,5 +1,5 @@
 /** `pdl plan <job.yaml>`: ask the servers (no bodies) and print what a run would do to each file. Writes nothing. */
-import { bytesOf,planJob,type Plan,type PlannedFile } from '../../engine/plan.js';
+import { bytesOf,planJob,type Plan,type PlannedFile } from '../../mirror/plan.js';
 import { loadJobFile } from '../../job/load.js';
 import { formatBytes,oneLine } from '../../report/format.js';
 import { listFlag,parse,stringFlag } from '../args.js';

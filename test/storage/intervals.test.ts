@@ -8,7 +8,7 @@ import {
   subtract,
   totalLength,
   type Interval,
-} from '../../src/engine/intervals.js';
+} from '../../src/storage/intervals.js';
 
 const iv = (start: number, end: number): Interval => ({ start, end });
 

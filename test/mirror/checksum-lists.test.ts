@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import type { ChecksumListRef } from '../../src/job/resolved.js';
-import { MAX_CHECKSUM_LIST_BYTES } from '../../src/engine/checksum-lists.js';
+import { MAX_CHECKSUM_LIST_BYTES } from '../../src/mirror/checksum-lists.js';
 import type { FixtureServer } from '../helpers/fixture-server.js';
 import { makeJob } from '../helpers/job.js';
 import { KiB, fixture, run, assertDownloaded } from '../helpers/engine.js';

@@ -11,9 +11,9 @@ import { applyChecksumLists } from './checksum-lists.js';
 import { maskSecrets, type ResolvedFile, type ResolvedJob } from '../job/resolved.js';
 import { MirrorState } from '../storage/mirror-state.js';
 import { OutputDir } from '../storage/output-dir.js';
+import { validatorsDiffer, type Validators } from '../sources/source.js';
+import { totalLength } from '../storage/intervals.js';
 import { presentFileError } from './existing-file.js';
-import { validatorsDiffer, type Validators } from './fetch-range.js';
-import { totalLength } from './intervals.js';
 import { prepareFile } from './prepare.js';
 import { probe } from './probe.js';
 import type { ReuseSources } from './reuse.js';
@@ -97,7 +97,7 @@ async function planFile(
   signal: AbortSignal,
 ): Promise<PlannedAction> {
   const prep = await prepareFile(file, output, state.get(file.relPath), { readOnly: true, reuse });
-  const ask = (validators?: Validators) => probe(file, dispatcher, signal, validators);
+  const ask = (kept?: { size: number; validators: Validators }) => probe(file, dispatcher, signal, kept);
   switch (prep.action) {
     case 'skip':
       return { action: 'skip', size: prep.size, reason: prep.reason };
@@ -112,7 +112,7 @@ async function planFile(
     case 'reuse':
       return { action: 'reuse', size: prep.candidate.size, from: prep.candidate.label };
     case 'conditional': {
-      const answer = await ask({ etag: prep.entry.etag, lastModified: prep.entry.lastModified });
+      const answer = await ask({ size: prep.entry.size, validators: { etag: prep.entry.etag, lastModified: prep.entry.lastModified } });
       if (answer.kind === 'not-modified') return { action: 'unchanged', size: prep.entry.size, reason: 'not modified on the server' };
       return { action: 'download', size: answer.size, note: 'a new version on the server' };
     }

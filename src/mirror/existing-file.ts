@@ -5,12 +5,12 @@
  * asked with one probe — and otherwise fails untouched: pdl never reports as complete bytes it cannot account for,
  * and never replaces what the user has unless told to.
  */
-import type { Dispatcher } from 'undici';
-import { LocalIOError } from '../errors.js';
+import { LocalIOError, StallError } from '../errors.js';
+import { retrying, STOPPED, type RetryInfo } from '../engine/retry-loop.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import type { MirrorEntry } from '../storage/mirror-state.js';
+import type { ByteSource } from '../sources/source.js';
 import { probeOnce } from './probe.js';
-import { withRetries, type RetryLoopOptions } from './retry-loop.js';
 
 /** pdl completed this file itself (its state says so) and it still has the size pdl wrote. */
 export function isKnownToPdl(file: ResolvedFile, entry: MirrorEntry | undefined, size: number): boolean {
@@ -29,15 +29,28 @@ export function presentFileError(file: ResolvedFile, localSize: number, serverSi
   return new LocalIOError(message, { path: file.path, url: file.displayUrl });
 }
 
-export interface CompareOptions extends Omit<RetryLoopOptions, 'displayUrl' | 'secrets' | 'retries' | 'timeoutMs'> {
-  dispatcher: Dispatcher;
+export interface CompareOptions {
+  source: ByteSource;
+  signal: AbortSignal;
+  onRetry: (info: RetryInfo) => void;
 }
 
-/** Resolves with the reason to skip the file, or 'stopped'; rejects with presentFileError when sizes differ. */
-export async function compareWithServer(file: ResolvedFile, localSize: number, options: CompareOptions): Promise<string | 'stopped'> {
-  const loop = { ...options, displayUrl: file.displayUrl, secrets: file.secrets, retries: file.retries, timeoutMs: file.timeout };
-  const answer = await withRetries(loop, (signal) => probeOnce(file, options.dispatcher, signal));
-  if (answer === 'stopped') return answer;
+/** Resolves with the reason to skip the file, or STOPPED; rejects with presentFileError when sizes differ. */
+export async function compareWithServer(file: ResolvedFile, localSize: number, options: CompareOptions): Promise<string | typeof STOPPED> {
+  let timeout = AbortSignal.timeout(file.timeout);
+  const answer = await retrying(() => probeOnce(options.source, AbortSignal.any([options.signal, timeout])), {
+    retries: file.retries,
+    url: file.displayUrl,
+    secrets: file.secrets,
+    stopped: () => options.signal.aborted,
+    reasonOf: (error) => (timeout.aborted ? new StallError(file.timeout, { url: file.displayUrl }) : error),
+    waitSignal: () => {
+      timeout = AbortSignal.timeout(file.timeout);
+      return options.signal;
+    },
+    onRetry: options.onRetry,
+  });
+  if (answer === STOPPED) return answer;
   const serverSize = answer.kind === 'ok' ? answer.size : undefined;
   if (serverSize !== localSize) throw presentFileError(file, localSize, serverSize);
   return 'already present, the size the server has';

@@ -14,13 +14,12 @@
 import { basename } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ChecksumListError, InterruptedError, PdlError, StallError } from '../errors.js';
-import { parseContentLength } from '../http/headers.js';
-import { get } from '../http/request.js';
+import { retrying, STOPPED } from '../engine/retry-loop.js';
+import { HttpSource } from '../http/source.js';
 import { fileNameFromUrl } from '../job/paths.js';
 import type { ChecksumListRef, ResolvedFile } from '../job/resolved.js';
 import { lookupChecksum, parseChecksumList } from '../verify/checksum-list.js';
-import { statusError } from './fetch-range.js';
-import { classifyRetry } from './retry-decision.js';
+import type { SourceBody } from '../sources/source.js';
 
 /** Far above any real list (Debian's largest SHA256SUMS is ~100 KiB), far below trouble. */
 export const MAX_CHECKSUM_LIST_BYTES = 16 * 1024 * 1024;
@@ -104,76 +103,77 @@ function asFailure(list: ChecksumListRef): (error: unknown) => PdlError {
 
 /** GET the list with the retries and stall timeout of the first file naming it; the body as UTF-8 text. */
 async function fetchChecksumList(list: ChecksumListRef, file: ResolvedFile, options: ChecksumListOptions): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
-    if (options.signal?.aborted) throw new InterruptedError(`stopped before checksum list ${list.displayUrl} was read`);
-    const stall = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal;
-    try {
-      return await readOnce(list, file, options.dispatcher, signal, stall);
-    } catch (error) {
-      if (options.signal?.aborted) throw new InterruptedError(`stopped before checksum list ${list.displayUrl} was read`);
-      const reason = stall.signal.aborted ? new StallError(file.timeout, { url: list.displayUrl }) : error;
-      const decision = classifyRetry(reason, attempt, file.retries, list.displayUrl, file.secrets);
-      if (!decision.retry) throw decision.error;
-      await sleep(decision.delayMs, options.signal);
-    }
-  }
+  const stopped = () => new InterruptedError(`stopped before checksum list ${list.displayUrl} was read`);
+  // No user headers: several files with different headers may share a list.
+  const source = new HttpSource({ dispatcher: options.dispatcher, url: list.url, displayUrl: list.displayUrl, headers: {}, secrets: file.secrets });
+  let stall = new AbortController();
+  const text = await retrying(() => readOnce(list, file, source, options.signal ? AbortSignal.any([options.signal, stall.signal]) : stall.signal, stall), {
+    retries: file.retries,
+    url: list.displayUrl,
+    secrets: file.secrets,
+    stopped: () => options.signal?.aborted === true,
+    reasonOf: (error) => (stall.signal.aborted ? new StallError(file.timeout, { url: list.displayUrl }) : error),
+    waitSignal: () => {
+      stall = new AbortController();
+      return options.signal ?? stall.signal;
+    },
+  }).catch((error: unknown) => Promise.reject(options.signal?.aborted ? stopped() : error));
+  if (text === STOPPED) throw stopped();
+  return text;
 }
 
-async function readOnce(list: ChecksumListRef, file: ResolvedFile, dispatcher: Dispatcher, signal: AbortSignal, stall: AbortController): Promise<string> {
+async function readOnce(list: ChecksumListRef, file: ResolvedFile, source: HttpSource, signal: AbortSignal, stall: AbortController): Promise<string> {
   let timer = setTimeout(() => stall.abort(), file.timeout);
   try {
-    const response = await get({
-      dispatcher,
-      url: list.url,
-      userHeaders: {},
-      pdlHeaders: { 'accept-encoding': 'identity' },
-      signal,
-      secrets: file.secrets,
-    });
-    const { statusCode, headers, body } = response;
-    // undici reports a body destroyed by an abort as an error event: expected here, handled by the read.
-    body.on('error', () => undefined);
-    if (statusCode !== 200) {
-      await body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      throw statusError(statusCode, headers, list.displayUrl);
-    }
-    const encoding = headers['content-encoding'];
-    if (typeof encoding === 'string' && encoding.toLowerCase() !== 'identity') {
-      body.destroy();
-      throw new ChecksumListError(`checksum list ${list.displayUrl} came with Content-Encoding ${encoding}, which pdl does not decode`, { url: list.displayUrl });
-    }
+    const opened = await source.open({ start: 0, end: undefined, ranges: false, held: undefined, first: true, signal });
+    if (opened.kind === 'empty') return '';
+    if (opened.kind !== 'bytes') throw new ChecksumListError(`checksum list ${list.displayUrl}: unexpected answer (${opened.kind})`, { url: list.displayUrl });
+    const { answer } = opened;
     const tooLarge = () => {
-      body.destroy();
+      answer.close();
       const cap = `${MAX_CHECKSUM_LIST_BYTES / 1024 / 1024} MiB`;
       return new ChecksumListError(`checksum list ${list.displayUrl} is larger than ${cap}: not a checksum list`, { url: list.displayUrl });
     };
-    const announced = parseContentLength(headers['content-length']);
-    if (announced.ok && announced.value !== undefined && announced.value > MAX_CHECKSUM_LIST_BYTES) throw tooLarge();
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      length += chunk.length;
-      if (length > MAX_CHECKSUM_LIST_BYTES) throw tooLarge();
-      chunks.push(chunk);
-      clearTimeout(timer);
-      timer = setTimeout(() => stall.abort(), file.timeout);
+    if (answer.size !== undefined && answer.size > MAX_CHECKSUM_LIST_BYTES) throw tooLarge();
+    try {
+      const bytes = await readAll(answer.body, MAX_CHECKSUM_LIST_BYTES, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => stall.abort(), file.timeout);
+      });
+      if (bytes === undefined) throw tooLarge();
+      return new TextDecoder('utf-8').decode(bytes);
+    } finally {
+      answer.close();
     }
-    return new TextDecoder('utf-8').decode(Buffer.concat(chunks, length));
   } finally {
     clearTimeout(timer);
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
+/** The whole body, or undefined as soon as it passes `max` bytes. */
+function readAll(body: SourceBody, max: number, onChunk: () => void): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    const finish = (value: Buffer | undefined, error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (error !== undefined) reject(error);
+      else resolve(value);
     };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
+    body.on('data', (chunk) => {
+      length += chunk.length;
+      if (length > max) {
+        body.pause();
+        return finish(undefined);
+      }
+      chunks.push(chunk);
+      onChunk();
+    });
+    body.on('end', () => finish(Buffer.concat(chunks, length)));
+    body.on('error', (error) => finish(undefined, error));
+    body.on('close', () => finish(undefined, new Error('the response body closed before its end')));
+    body.resume();
   });
 }

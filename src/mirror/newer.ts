@@ -9,7 +9,7 @@ import type { ChecksumAlgorithm, ResolvedFile } from '../job/resolved.js';
 import { maskSecrets } from '../job/resolved.js';
 import type { MirrorEntry } from '../storage/mirror-state.js';
 import { hashFile } from '../verify/checksum.js';
-import type { Validators } from './fetch-range.js';
+import type { Validators } from '../sources/source.js';
 
 export type NewerDecision =
   /** Current without asking: it matches the job's checksum. */

@@ -1,0 +1,84 @@
+/**
+ * A file's connections: which are open, which generation of the file they work for (a restart or a failure makes
+ * every open one stale: it ends quietly), and how they look to progress reports and to work selection.
+ */
+import { Connection } from './connection.js';
+import type { FileRef, RangeRef } from './events.js';
+import type { Interval } from '../storage/intervals.js';
+import { nextWork, type Work } from './ranges.js';
+
+export class ConnectionPool {
+  readonly #conns = new Map<number, Connection>();
+  #nextId = 1;
+  #generation = 0;
+
+  get size(): number {
+    return this.#conns.size;
+  }
+
+  get(id: number): Connection | undefined {
+    return this.#conns.get(id);
+  }
+
+  all(): Connection[] {
+    return [...this.#conns.values()];
+  }
+
+  open(range: { position: number; end: number }): Connection {
+    const conn = new Connection(this.#nextId++, range, this.#generation);
+    this.#conns.set(conn.id, conn);
+    return conn;
+  }
+
+  close(conn: Connection): void {
+    this.#conns.delete(conn.id);
+  }
+
+  isCurrent(conn: Connection): boolean {
+    return conn.generation === this.#generation;
+  }
+
+  /** Every open connection becomes stale and is aborted with `reason` (but `except`); returns the aborted ones. */
+  invalidate(reason: unknown, except?: Connection): Connection[] {
+    this.#generation++;
+    const others = this.all().filter((c) => c !== except);
+    for (const conn of others) conn.controller.abort(reason);
+    return others;
+  }
+
+  /** Abort the connections that received nothing for `timeoutMs` (not counting waits on the disk or the limiter). */
+  abortStalled(now: number, timeoutMs: number, reason: () => unknown): void {
+    for (const conn of this.#conns.values()) {
+      if (!conn.cursor.paused && now - conn.cursor.lastByteAt > timeoutMs && !conn.controller.signal.aborted) conn.controller.abort(reason());
+    }
+  }
+
+  /** For progress events. */
+  progress(now: number): Array<{ connection: number; start: number; end: number; position: number; speed: number }> {
+    return this.all().map((c) => ({
+      connection: c.id,
+      start: c.start,
+      end: Number.isFinite(c.cursor.end) ? c.cursor.end : -1,
+      position: c.cursor.position,
+      speed: (c.cursor.received * 1000) / Math.max(1, now - c.startedAt),
+    }));
+  }
+
+  /** What a new connection of this file should do (ranges.ts), or null: nothing to give it, or no ranges. */
+  workFor(file: { connections: number; minSplitSize: number }, remote: { size: number | undefined; ranges: boolean }, written: readonly Interval[]): Work | null {
+    if (remote.size === undefined || !remote.ranges) return null;
+    const views = this.all().map((c) => ({ id: c.id, start: c.start, position: c.cursor.position, end: c.cursor.end }));
+    return nextWork({ size: remote.size, connections: file.connections, minSplitSize: file.minSplitSize }, written, views);
+  }
+
+  /** The range a new connection takes for `work`; a split first shortens the connection it takes from. */
+  claim(work: Work): { position: number; end: number } {
+    if (work.kind === 'take') return { position: work.start, end: work.end };
+    this.#conns.get(work.id)!.cursor.end = work.at;
+    return { position: work.at, end: work.end };
+  }
+
+  rangeRef(ref: FileRef, conn: Connection): RangeRef {
+    return { ...ref, connection: conn.id, start: conn.start, end: Number.isFinite(conn.cursor.end) ? conn.cursor.end : -1 };
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * One connection of a file: the range it is filling and its attempts at it. Failures are retried through the one
+ * retry loop; a source's "the file changed" or "no ranges after all" goes back to the file, which restarts it.
+ */
+import { ProtocolError, RemoteChangedError } from '../errors.js';
+import type { ResolvedFile } from '../job/resolved.js';
+import type { ByteAnswer, ByteRequest, Validators } from '../sources/source.js';
+import type { RangeCursor } from './body-writer.js';
+import { retrying, STOPPED, type RetryInfo } from './retry-loop.js';
+import { transfer, type TransferOutcome, type TransferRequest } from './transfer.js';
+
+export class Connection {
+  readonly id: number;
+  readonly cursor: RangeCursor;
+  /** Aborted to end this connection's current request (a stall, a split-off restart, the file failing). */
+  controller = new AbortController();
+  /** The file's generation this connection works for: a restart makes every older connection stale. */
+  generation: number;
+  /** Start of the current request (for events and for bytes held but not yet written). */
+  start: number;
+  readonly startedAt: number;
+  settled: Promise<void> = Promise.resolve();
+
+  constructor(id: number, range: { position: number; end: number }, generation: number, now = Date.now()) {
+    this.id = id;
+    this.cursor = { position: range.position, end: range.end, lastByteAt: now, paused: false, received: 0 };
+    this.generation = generation;
+    this.start = range.position;
+    this.startedAt = now;
+  }
+}
+
+/** What a connection needs from its file. */
+export interface ConnectionOwner {
+  readonly file: Pick<ResolvedFile, 'retries' | 'displayUrl' | 'secrets'>;
+  readonly runSignal: AbortSignal;
+  /** False once the file restarted or failed after this connection began. */
+  isCurrent(conn: Connection): boolean;
+  /** The request for this connection's range now (what the file holds decides validators and ranges). */
+  requestFor(conn: Connection, first: boolean, signal: AbortSignal): ByteRequest;
+  transferParts(): Pick<TransferRequest, 'source' | 'sink' | 'limiter'>;
+  /** The file may still ask for byte ranges. */
+  rangesAllowed(): boolean;
+  /** The file learns from an accepted answer; may throw to refuse it. */
+  learn(conn: Connection, answer: ByteAnswer, first: boolean): Promise<void>;
+  retried(conn: Connection, info: RetryInfo): void;
+}
+
+/** Why a connection ended without its range: the file decides what happens next. */
+export type ConnectionEnd = { kind: 'complete' } | { kind: 'stopped' } | { kind: 'restart'; why: 'changed' | 'no-ranges' } | Extract<TransferOutcome, { kind: 'empty' | 'not-modified' }>;
+
+/**
+ * Fill the connection's range, retrying what is worth retrying. `first`: the file's first request (it learns the
+ * file from the answer).
+ */
+export async function fillRange(owner: ConnectionOwner, conn: Connection, first: boolean): Promise<ConnectionEnd> {
+  let isFirst = first;
+  const stopped = () => !owner.isCurrent(conn) || owner.runSignal.aborted;
+  const result = await retrying(
+    async (): Promise<ConnectionEnd> => {
+      // Bytes from here on are this request's: received but unwritten ones count as held.
+      conn.start = conn.cursor.position;
+      conn.cursor.lastByteAt = Date.now();
+      conn.cursor.paused = false;
+      const signal = AbortSignal.any([owner.runSignal, conn.controller.signal]);
+      try {
+        const outcome = await transfer({
+          ...owner.transferParts(),
+          request: owner.requestFor(conn, isFirst, signal),
+          cursor: conn.cursor,
+          onAnswer: async (answer) => {
+            await owner.learn(conn, answer, isFirst);
+            // The file is known now: this connection's retries ask for its own bounded range, like any other.
+            isFirst = false;
+          },
+        });
+        if (outcome.kind === 'complete') return { kind: 'complete' };
+        if (outcome.kind === 'changed' || outcome.kind === 'no-ranges') return { kind: 'restart', why: outcome.kind };
+        return outcome;
+      } catch (error) {
+        const reason = conn.controller.signal.aborted ? conn.controller.signal.reason : error;
+        if (stopped()) throw reason;
+        if (reason instanceof RemoteChangedError) return { kind: 'restart', why: 'changed' };
+        // A server that answers ranges wrongly gets one more chance as a single plain stream.
+        if (reason instanceof ProtocolError && owner.rangesAllowed()) return { kind: 'restart', why: 'no-ranges' };
+        throw reason;
+      }
+    },
+    {
+      retries: owner.file.retries,
+      url: owner.file.displayUrl,
+      secrets: owner.file.secrets,
+      stopped,
+      progress: () => conn.cursor.position,
+      waitSignal: () => {
+        // A fresh controller for the next attempt; aborting it (stop, failure, restart) also ends the wait.
+        conn.controller = new AbortController();
+        conn.cursor.paused = true;
+        return AbortSignal.any([owner.runSignal, conn.controller.signal]);
+      },
+      onRetry: (info) => owner.retried(conn, info),
+    },
+  );
+  return result === STOPPED ? { kind: 'stopped' } : result;
+}
+
+/** The request for a connection's range, given what its file holds. */
+export function rangeRequest(
+  conn: Connection,
+  f: { first: boolean; ranges: boolean; remote: { size: number | undefined; validators: Validators } | undefined; unlessUnchanged: ByteRequest['unlessUnchanged']; signal: AbortSignal },
+): ByteRequest {
+  const end = conn.cursor.end;
+  return {
+    start: conn.cursor.position,
+    end: f.first || !Number.isFinite(end) ? undefined : end,
+    ranges: f.ranges,
+    held: f.remote ? { size: f.remote.size, validators: f.remote.validators } : undefined,
+    first: f.first,
+    ...(f.unlessUnchanged ? { unlessUnchanged: f.unlessUnchanged } : {}),
+    signal: f.signal,
+  };
+}

@@ -1,0 +1,28 @@
+/** The phases of one file in flight (file-task.ts changes them, in one place). */
+import type { PdlError } from '../errors.js';
+import type { SourceDigest } from '../sources/source.js';
+import type { RemoteFacts } from './part-progress.js';
+
+/** What the file knows about its remote copy once an answer (or a control file) told it. */
+export interface Remote extends RemoteFacts {
+  digests: SourceDigest[];
+}
+
+export type Phase =
+  | { name: 'queued' }
+  /** The hooks decide what the file needs; the first connection's slot is held meanwhile. */
+  | { name: 'preparing' }
+  /** The file's first request: no answer yet. `ranges` is false once the source was found not to honour them. */
+  | { name: 'opening'; ranges: boolean }
+  /** Connections fill the file's ranges. */
+  | { name: 'transferring'; remote: Remote }
+  /** Every held byte is being dropped (the file changed, ranges failed, a checksum mismatched); no connection runs. */
+  | { name: 'restarting' }
+  /** Something failed: the connections wind down, then the file is finished as failed. */
+  | { name: 'failing'; error: PdlError; remote: Remote | undefined }
+  /** No connection runs: verifying and committing, or saving progress after a stop or failure. */
+  | { name: 'finishing' }
+  | { name: 'finished' };
+
+/** Restarts allowed per file for each reason before it fails. */
+export const MAX_RESTARTS = { changed: 1, 'no-ranges': 1, checksum: 1 } as const;

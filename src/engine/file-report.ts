@@ -1,0 +1,62 @@
+/**
+ * How a file tells the run what became of it: the file:* events and the one FileResult it settles with. The
+ * byte counts mean one thing everywhere: `transferred` is what came over the network in this run, `completedBytes`
+ * what is on disk.
+ */
+import { maskSecrets, type ResolvedFile } from '../job/resolved.js';
+import type { PdlError } from '../errors.js';
+import type { DoneOutcome, EngineEmitter, FailureInfo, FileRef, FileResult } from './events.js';
+import type { SpeedMeter } from './speed.js';
+
+export class FileReport {
+  readonly ref: FileRef;
+  readonly result: Promise<FileResult>;
+  readonly #file: ResolvedFile;
+  readonly #events: EngineEmitter;
+  readonly #meter: SpeedMeter;
+  #resolve!: (result: FileResult) => void;
+  #startedAt = 0;
+  #settled = false;
+
+  constructor(file: ResolvedFile, events: EngineEmitter, meter: SpeedMeter) {
+    this.#file = file;
+    this.#events = events;
+    this.#meter = meter;
+    this.ref = { index: file.index, path: file.relPath, url: file.displayUrl };
+    this.result = new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  started(): void {
+    this.#startedAt = Date.now();
+  }
+
+  done(done: { outcome: DoneOutcome; size: number; sha256: string | undefined; reason: string | undefined }): void {
+    this.#events.emit('file:done', { ...this.ref, ...done, transferred: this.#meter.total, elapsedMs: this.#elapsed(), ...(done.reason ? { reason: done.reason } : {}) });
+    this.#settle({ outcome: done.outcome, size: done.size, sha256: done.sha256, error: undefined }, done.size);
+  }
+
+  failed(error: PdlError, size: number | undefined, completedBytes: number): void {
+    const failure: FailureInfo = { code: error.code, kind: error.kind, message: maskSecrets(error.message, this.#file.secrets) };
+    const stoppedAt = size === undefined ? `${completedBytes} bytes` : `${completedBytes} of ${size} bytes`;
+    this.#events.emit('file:failed', { ...this.ref, error: failure, transferred: this.#meter.total, elapsedMs: this.#elapsed(), stoppedAt });
+    this.#settle({ outcome: 'failed', size, sha256: undefined, error: failure }, completedBytes);
+  }
+
+  interrupted(size: number | undefined, completedBytes: number): void {
+    this.#events.emit('file:interrupted', { ...this.ref, transferred: this.#meter.total, completedBytes, size });
+    this.#settle({ outcome: 'interrupted', size, sha256: undefined, error: undefined }, completedBytes);
+  }
+
+  #elapsed(): number {
+    return Date.now() - this.#startedAt;
+  }
+
+  #settle(r: Pick<FileResult, 'outcome' | 'size' | 'sha256' | 'error'>, completedBytes: number): void {
+    this.#settled = true;
+    this.#resolve({ ...this.ref, ...r, transferred: this.#meter.total, completedBytes, elapsedMs: this.#elapsed() });
+  }
+}

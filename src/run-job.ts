@@ -1,0 +1,65 @@
+/**
+ * Run a resolved job: the wiring of the library. The job is made final here (checksum lists filled in) before
+ * the engine starts; HTTP sources get the run's dispatcher; the mirroring hooks get the output folder's state.
+ */
+import type { Dispatcher } from 'undici';
+import { EngineEmitter, type RunSummary } from './engine/events.js';
+import { runTransfers, type TransferOptions } from './engine/run.js';
+import { createDispatcher } from './http/agent.js';
+import { HttpSource } from './http/source.js';
+import type { ResolvedFile, ResolvedJob } from './job/resolved.js';
+import { applyChecksumLists } from './mirror/checksum-lists.js';
+import { MirrorHooks } from './mirror/hooks.js';
+import { MirrorState } from './storage/mirror-state.js';
+import { OutputDir } from './storage/output-dir.js';
+
+export interface RunOptions extends Pick<TransferOptions, 'signal' | 'events' | 'failFast'> {
+  /** undici dispatcher to use; by default pdl makes one sized from the job's limits and closes it after. */
+  dispatcher?: Dispatcher;
+  /** Keep `.pdl-state.json` in the output root even if no file uses `ifExists: newer` (`pdl lock` needs it). */
+  keepState?: boolean;
+}
+
+export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promise<RunSummary> {
+  const events = options.events ?? new EngineEmitter();
+  // Pools are per origin and a redirect can send several hosts to one origin (a CDN): the scheduler enforces
+  // perHost by the hosts in the job, so the pools must not be the tighter limit.
+  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections });
+  try {
+    const loaded = await MirrorState.load(job.dir);
+    // The state file serves `ifExists: newer`. It is kept current by every run in a root that uses it (or did, so a
+    // switch between modes stays cheap), and never created elsewhere: `pdl get` and plain jobs leave no extra file
+    // in the user's folder and pay no sha256 pass.
+    const mirror = loaded.present || options.keepState || job.files.some((file) => file.ifExists === 'newer') ? loaded.state : undefined;
+    // Before anything can start: no file runs unverified.
+    const lists = await applyChecksumLists(job.files, { dispatcher, signal: options.signal });
+    const note = (message: string) => events.emit('run:note', { message });
+    const source = (file: ResolvedFile) => new HttpSource({ dispatcher, url: file.url, displayUrl: file.displayUrl, headers: file.headers, secrets: file.secrets });
+    const hooks = new MirrorHooks({
+      output: new OutputDir(job.dir),
+      mirror,
+      // Copies known by sha256: entries of the state file (even in roots that do not keep it current) and the cache.
+      reuse: { root: job.dir, known: loaded.state, cache: job.cache },
+      failAtStart: lists.failures,
+      note,
+      source,
+      retried: (file, info) => events.emit('file:retry', { index: file.index, path: file.relPath, url: file.displayUrl, ...info }),
+    });
+    return await runTransfers(
+      { dir: job.dir, limits: job.limits, files: lists.files },
+      {
+        ...options,
+        events,
+        hooks,
+        source,
+        notes: loaded.note === undefined ? [] : [`${loaded.note}; files with ifExists: newer are downloaded again`],
+        // A state file that cannot be saved costs the next `newer` run a download, never a wrong file: a note.
+        beforeEnd: async () => {
+          await mirror?.close().catch((error: unknown) => note(error instanceof Error ? error.message : String(error)));
+        },
+      },
+    );
+  } finally {
+    if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
+  }
+}
