@@ -5,6 +5,7 @@
 import type { Dispatcher } from 'undici';
 import { HttpStatusError, NetworkError, ProtocolError, RemoteChangedError } from '../errors.js';
 import { get } from '../http/request.js';
+import { decodeBody, encodedRangeError, parseContentEncoding, unsupportedCodingError } from '../http/content-coding.js';
 import { formatRange, parseContentLength, parseContentRange, parseEtag } from '../http/headers.js';
 import { pumpBody, type ByteSink, type RangeCursor } from './body-writer.js';
 
@@ -50,6 +51,8 @@ export interface ResponseInfo {
   finalUrl: string;
   crossOrigin: boolean;
   headers: Record<string, string | string[] | undefined>;
+  /** The body came content-coded and is decoded: one stream, never resumed or split; its end is the size. */
+  decoded: boolean;
 }
 
 export type RangeOutcome =
@@ -103,10 +106,16 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
     finalUrl: response.finalUrl,
     crossOrigin: response.crossOrigin,
     headers,
+    decoded: false,
   };
   try {
+    const coding = statusCode === 200 || statusCode === 206 ? parseContentEncoding(headers['content-encoding']) : undefined;
+    if (coding?.ok === false) throw unsupportedCodingError(coding, request.displayUrl);
+    const encoded = coding !== undefined && coding.codings.length > 0;
     if (statusCode === 206) {
       if (!request.useRange) throw new ProtocolError('206 Partial Content to a request without Range', { url: request.displayUrl });
+      // Offsets in an encoded representation say nothing about the file's bytes.
+      if (encoded) throw encodedRangeError(coding.header, request.displayUrl);
       const range = parseContentRange(single(headers['content-range']));
       if (range && range.start === asked && request.size !== undefined && range.size !== request.size) {
         info.size = range.size;
@@ -133,7 +142,9 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
     } else if (statusCode === 200) {
       const length = parseContentLength(headers['content-length']);
       if (length.ok === false) throw new ProtocolError(`invalid Content-Length: ${length.reason}`, { url: request.displayUrl });
-      info.size = length.value;
+      // An encoded body's length is not the file's: the file ends where the decoded stream does.
+      info.size = encoded ? undefined : length.value;
+      info.decoded = encoded;
       // Only a file's very first request (bytes=0-, nothing to validate) may turn into one plain stream here.
       // Anything else answered with 200 is either a changed file or a server that dropped ranges: the caller decides.
       const firstRequest = asked === 0 && request.first && request.ifRange === undefined;
@@ -142,7 +153,8 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
       if (request.useRange && !firstRequest) return { kind: changed ? 'changed' : 'no-ranges', info };
       if (!request.useRange && asked > 0) {
         // A plain stream retried after a failure: the body starts at byte 0 again, so read past what we hold.
-        if (changed) return { kind: 'changed', info };
+        // Decoded bytes are never resumed into (the caller restarts an encoded stream from 0 itself).
+        if (changed || encoded) return { kind: 'changed', info };
         skip = asked;
       }
       // The whole file comes as one stream: this cursor now covers all of it, whatever range it had asked for.
@@ -168,7 +180,9 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
     // Read the body from now on (a reset must not lose what already arrived), but write nothing before the caller
     // accepted the answer and prepared the file.
     const ready = Promise.resolve().then(() => request.onResponse(info));
-    const { unskipped } = await pumpBody(body, { cursor, sink: request.sink, skip, limiter: request.beforeChunk, signal: request.signal, gate: ready });
+    const decoded = encoded ? decodeBody(body, coding.codings, coding.header, request.displayUrl) : undefined;
+    const pumped = pumpBody(decoded?.stream ?? body, { cursor, sink: request.sink, skip, limiter: request.beforeChunk, signal: request.signal, gate: ready });
+    const { unskipped } = await (decoded ? pumped.catch((error: unknown) => Promise.reject(decoded.explain(error))) : pumped);
     if (unskipped > 0) {
       // The whole body is shorter than the bytes we already hold: not the file we were reading.
       throw new RemoteChangedError(`the file is now shorter than the ${skip} bytes already received`, { url: request.displayUrl });
@@ -179,7 +193,11 @@ export async function fetchRange(request: RangeRequest): Promise<RangeOutcome> {
     return { kind: 'complete', info };
   } finally {
     // An unread or cut-short body must not go back to the pool: destroying it closes that socket.
-    if (!body.destroyed && !body.readableEnded) body.destroy();
+    if (!body.destroyed && !body.readableEnded) {
+      // undici reports the destroy as an 'error' (AbortError); a body thrown away unread has no other listener.
+      body.on('error', () => undefined);
+      body.destroy();
+    }
   }
 }
 

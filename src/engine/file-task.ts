@@ -17,6 +17,7 @@ import {
   StallError,
   toLocalIOError,
 } from '../errors.js';
+import { ContentEncodingError } from '../http/content-coding.js';
 import { parseDigestHeaders } from '../http/headers.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import { maskSecrets } from '../job/resolved.js';
@@ -28,7 +29,7 @@ import { hashService, verifyDigests } from '../verify/checksum.js';
 import type { ByteSink, RangeCursor } from './body-writer.js';
 import { checkRemote } from './conditional.js';
 import type { DoneOutcome, EngineEmitter, FailureInfo, FileRef, FileResult } from './events.js';
-import { fetchRange, readValidators, ShortBodyError, validatorsDiffer, type ResponseInfo, type Validators } from './fetch-range.js';
+import { fetchRange, readValidators, validatorsDiffer, type ResponseInfo, type Validators } from './fetch-range.js';
 import { addInterval, contiguousPrefix, isComplete, normalize, totalLength, type Interval } from './intervals.js';
 import { mirrorEntryOf } from './newer.js';
 import { prepareFile } from './prepare.js';
@@ -117,6 +118,8 @@ export class FileTask {
   #reResolved = 0;
   /** The local copy no longer matched what pdl wrote: this download repairs it. */
   #repair = false;
+  /** The body is being content-decoded: a broken stream starts again from byte 0, never resumes. */
+  #encoded = false;
 
   constructor(file: ResolvedFile, ctx: FileTaskContext) {
     this.file = file;
@@ -340,7 +343,8 @@ export class FileTask {
       } catch (error) {
         if (conn.generation !== this.#generation || this.#ctx.runSignal.aborted) return;
         const reason = conn.controller.signal.aborted ? conn.controller.signal.reason : error;
-        if (reason instanceof RemoteChangedError || (reason instanceof ProtocolError && !(reason instanceof ShortBodyError) && this.#ranges !== false)) {
+        const fallback = reason instanceof ProtocolError && !(reason instanceof ContentEncodingError) && this.#ranges !== false;
+        if (reason instanceof RemoteChangedError || fallback) {
           await this.#restart(conn, reason instanceof RemoteChangedError ? 'changed' : 'no-ranges', undefined);
           first = true;
           attempt = 0;
@@ -366,6 +370,10 @@ export class FileTask {
         // Woken early when the run stops or the file fails or restarts (they abort the connection).
         await sleep(decision.delayMs, AbortSignal.any([this.#ctx.runSignal, conn.controller.signal]));
         conn.cursor.paused = false;
+        if (this.#encoded && !this.#ctx.runSignal.aborted) {
+          await this.#restart(conn, 'encoded', undefined);
+          first = true;
+        }
         conn.start = conn.cursor.position;
       }
     }
@@ -477,7 +485,9 @@ export class FileTask {
       this.#size = info.size;
       this.#ranges = info.ranged;
       this.#validators = info.validators;
-      this.#digests = parseDigestHeaders(info.headers);
+      this.#encoded = info.decoded;
+      // A server's digest covers the encoded bytes (RFC 9530), not the decoded file.
+      this.#digests = info.decoded ? [] : parseDigestHeaders(info.headers);
       this.#followRedirect(info);
       // Preallocate what will be written in several ranges (an early EFBIG, a file length right for any order);
       // a file that arrives in one piece is written in order anyway, and the extra syscall would be pure cost.
@@ -543,7 +553,7 @@ export class FileTask {
   }
 
   /** Discard every byte held and start again from a first request. */
-  async #restart(conn: Connection, kind: 'changed' | 'no-ranges' | 'checksum', info: ResponseInfo | undefined): Promise<void> {
+  async #restart(conn: Connection, kind: 'changed' | 'no-ranges' | 'encoded', info: ResponseInfo | undefined): Promise<void> {
     if (kind === 'changed' && ++this.#changedRestarts > 1) {
       throw new RemoteChangedError('the file changed on the server again after a restart; giving up', { url: this.file.displayUrl });
     }
@@ -558,9 +568,11 @@ export class FileTask {
       for (const other of others) other.controller.abort(new InterruptedError('restart'));
       await Promise.all(others.map((c) => c.settled));
       await this.#resetStorage();
-      this.#ranges = kind === 'no-ranges' ? false : undefined;
+      this.#ranges = kind === 'changed' ? undefined : false;
       conn.cursor.position = conn.start = 0;
       conn.cursor.end = Infinity;
+      // A broken encoded stream was reported as a retry already.
+      if (kind === 'encoded') return;
       const reason =
         kind === 'changed' ? `the file changed on the server${info ? ` (${describeValidators(info.validators)})` : ''}; starting over` : 'the server does not honour byte ranges; downloading as one stream';
       this.#ctx.events.emit('file:retry', { ...this.ref, attempt: 1, delayMs: 0, reason });
