@@ -35,7 +35,7 @@ import { mirrorEntryOf } from './newer.js';
 import { prepareFile } from './prepare.js';
 import { reuseInto, storeInCache, type ReuseCandidate, type ReuseSources } from './reuse.js';
 import { chooseWork, segmentSizeFor } from './ranges.js';
-import { classifyRetry } from './retry-decision.js';
+import { judgeFailedAttempt } from './retry-budget.js';
 import { SpeedMeter } from './speed.js';
 
 export interface FileTaskContext {
@@ -120,6 +120,8 @@ export class FileTask {
   #repair = false;
   /** The body is being content-decoded: a broken stream starts again from byte 0, never resumes. */
   #encoded = false;
+  /** Failed attempts of all connections, against the file's overall budget. */
+  #failures = { failed: 0 };
 
   constructor(file: ResolvedFile, ctx: FileTaskContext) {
     this.file = file;
@@ -288,7 +290,7 @@ export class FileTask {
 
   async #fetchLoop(conn: Connection, firstOfFile: boolean): Promise<void> {
     let first = firstOfFile;
-    let attempt = 0;
+    let count = { attempt: 0, trickled: 0 };
     this.#ctx.events.emit('range:start', this.#rangeRef(conn));
     for (;;) {
       if (conn.generation !== this.#generation || this.#ctx.runSignal.aborted) return;
@@ -323,7 +325,7 @@ export class FileTask {
         if (outcome.kind === 'changed' || outcome.kind === 'no-ranges') {
           await this.#restart(conn, outcome.kind, outcome.info);
           first = true;
-          attempt = 0;
+          count = { attempt: 0, trickled: 0 };
           continue;
         }
         if (outcome.kind === 'empty') {
@@ -347,7 +349,7 @@ export class FileTask {
         if (reason instanceof RemoteChangedError || fallback) {
           await this.#restart(conn, reason instanceof RemoteChangedError ? 'changed' : 'no-ranges', undefined);
           first = true;
-          attempt = 0;
+          count = { attempt: 0, trickled: 0 };
           continue;
         }
         if (reason instanceof HttpStatusError && EXPIRED_TARGET.has(reason.status) && this.#url !== this.file.url && this.#reResolved < 3) {
@@ -358,12 +360,14 @@ export class FileTask {
           this.#userHeaders = this.file.headers;
           continue;
         }
-        if (conn.cursor.position > before) attempt = 0;
-        const decision = classifyRetry(reason, attempt + 1, this.file.retries, this.file.displayUrl, this.file.secrets);
+        // Bytes of an encoded stream are fetched again from 0: no progress at all.
+        const progress = this.#encoded ? 0 : conn.cursor.position - before;
+        const { file } = this;
+        const attempted = { error: reason, progress, size: this.#size, retries: file.retries, received: this.meter.total, url: file.displayUrl, secrets: file.secrets };
+        const decision = judgeFailedAttempt(attempted, count, this.#failures);
         if (decision.retry === false) throw decision.error;
-        attempt++;
         conn.controller = new AbortController();
-        const info = { attempt, delayMs: decision.delayMs, reason: decision.reason };
+        const info = { attempt: count.attempt, delayMs: decision.delayMs, reason: decision.reason };
         this.#ctx.events.emit('range:retry', { ...this.#rangeRef(conn), ...info });
         this.#ctx.events.emit('file:retry', { ...this.ref, ...info });
         conn.cursor.paused = true;
