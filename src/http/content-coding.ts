@@ -46,7 +46,7 @@ export class ContentEncodingError extends ProtocolError {
 
 export function unsupportedCodingError(parsed: { unknown: string; header: string }, url: string): ContentEncodingError {
   return new ContentEncodingError(
-    `the server sent the file with Content-Encoding: ${parsed.header}, which pdl cannot decode (${parsed.unknown}); pdl asked for identity`,
+    `the server sent the file with Content-Encoding: ${parsed.header}, which pdl cannot decode${parsed.header === parsed.unknown ? '' : ` (${parsed.unknown})`}; pdl asked for identity`,
     { url },
   );
 }
