@@ -222,6 +222,12 @@ export class ProtocolError extends PdlError {
   }
 }
 
+/**
+ * The server sent a body pdl cannot decode: an unknown coding, or bytes that are not what the coding says. Not
+ * answered by asking for the file as one plain stream, as other protocol errors are: that would get the same.
+ */
+export class ContentEncodingError extends ProtocolError {}
+
 /** A redirect pdl refuses to follow (too many, a loop, https → http, another scheme). */
 export class RedirectError extends PdlError {
   constructor(message: string, options?: PdlErrorOptions) {

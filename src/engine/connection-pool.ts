@@ -30,6 +30,11 @@ export class ConnectionPool {
     return conn;
   }
 
+  /** A connection carries on into the file's new generation (the one that restarted it, from byte 0). */
+  adopt(conn: Connection): void {
+    conn.generation = this.#generation;
+  }
+
   close(conn: Connection): void {
     this.#conns.delete(conn.id);
   }

@@ -2,10 +2,12 @@
  * One connection of a file: the range it is filling and its attempts at it. Failures are retried through the one
  * retry loop; a source's "the file changed" or "no ranges after all" goes back to the file, which restarts it.
  */
-import { ProtocolError, RemoteChangedError } from '../errors.js';
+import { ContentEncodingError, ProtocolError, RemoteChangedError } from '../errors.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import type { ByteAnswer, ByteRequest, Validators } from '../sources/source.js';
 import type { RangeCursor } from './body-writer.js';
+import type { ConnectionRetries } from './retry-budget.js';
+import type { RetryDecision } from './retry-decision.js';
 import { retrying, STOPPED, type RetryInfo } from './retry-loop.js';
 import { transfer, type TransferOutcome, type TransferRequest } from './transfer.js';
 
@@ -41,6 +43,10 @@ export interface ConnectionOwner {
   transferParts(): Pick<TransferRequest, 'source' | 'sink' | 'limiter'>;
   /** The file may still ask for byte ranges. */
   rangesAllowed(): boolean;
+  /** Before an attempt after a failure: an encoded stream cannot be continued; true when the file started over. */
+  rewind(conn: Connection): Promise<boolean>;
+  /** Judge a failed attempt of this connection against the file's retry budget (retry-budget.ts). */
+  judge(conn: Connection, count: ConnectionRetries, reason: unknown, progress: number): RetryDecision;
   /** The file learns from an accepted answer; may throw to refuse it. */
   learn(conn: Connection, answer: ByteAnswer, first: boolean): Promise<void>;
   retried(conn: Connection, info: RetryInfo): void;
@@ -55,9 +61,12 @@ export type ConnectionEnd = { kind: 'complete' } | { kind: 'stopped' } | { kind:
  */
 export async function fillRange(owner: ConnectionOwner, conn: Connection, first: boolean): Promise<ConnectionEnd> {
   let isFirst = first;
+  let attempts = 0;
+  const count: ConnectionRetries = { attempt: 0, trickled: 0 };
   const stopped = () => !owner.isCurrent(conn) || owner.runSignal.aborted;
   const result = await retrying(
     async (): Promise<ConnectionEnd> => {
+      if (attempts++ > 0 && (await owner.rewind(conn))) isFirst = true;
       // Bytes from here on are this request's: received but unwritten ones count as held.
       conn.start = conn.cursor.position;
       conn.cursor.lastByteAt = Date.now();
@@ -81,8 +90,9 @@ export async function fillRange(owner: ConnectionOwner, conn: Connection, first:
         const reason = conn.controller.signal.aborted ? conn.controller.signal.reason : error;
         if (stopped()) throw reason;
         if (reason instanceof RemoteChangedError) return { kind: 'restart', why: 'changed' };
-        // A server that answers ranges wrongly gets one more chance as a single plain stream.
-        if (reason instanceof ProtocolError && owner.rangesAllowed()) return { kind: 'restart', why: 'no-ranges' };
+        // A server that answers ranges wrongly gets one more chance as a single plain stream (a body that does not
+        // decode would come the same way).
+        if (reason instanceof ProtocolError && !(reason instanceof ContentEncodingError) && owner.rangesAllowed()) return { kind: 'restart', why: 'no-ranges' };
         throw reason;
       }
     },
@@ -98,6 +108,7 @@ export async function fillRange(owner: ConnectionOwner, conn: Connection, first:
         conn.cursor.paused = true;
         return AbortSignal.any([owner.runSignal, conn.controller.signal]);
       },
+      judge: (reason, progress) => ({ decision: owner.judge(conn, count, reason, progress), attempt: count.attempt }),
       onRetry: (info) => owner.retried(conn, info),
     },
   );

@@ -6,6 +6,8 @@ import type { RemoteFacts } from './part-progress.js';
 /** What the file knows about its remote copy once an answer (or a control file) told it. */
 export interface Remote extends RemoteFacts {
   digests: SourceDigest[];
+  /** The bytes are decoded from what the server sent: a break starts the file again (see ByteAnswer.encoded). */
+  encoded: boolean;
 }
 
 export type Phase =
@@ -25,4 +27,4 @@ export type Phase =
   | { name: 'finished' };
 
 /** Restarts allowed per file for each reason before it fails. */
-export const MAX_RESTARTS = { changed: 1, 'no-ranges': 1, checksum: 1 } as const;
+export const MAX_RESTARTS = { changed: 1, 'no-ranges': 1, checksum: 1, encoded: Infinity } as const;

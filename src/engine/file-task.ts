@@ -19,6 +19,8 @@ import { finishComplete, finishFailed, finishInterrupted, type FinishContext } f
 import { MAX_RESTARTS, type Phase, type Remote } from './file-phase.js';
 import type { StartDecision } from './hooks.js';
 import { PartProgress } from './part-progress.js';
+import { judgeFailedAttempt, type ConnectionRetries } from './retry-budget.js';
+import type { RetryDecision } from './retry-decision.js';
 import type { RetryInfo } from './retry-loop.js';
 import { SpeedMeter } from './speed.js';
 
@@ -40,7 +42,9 @@ export class FileTask implements ConnectionOwner {
   /** What the before-hook decided (repair, resume, conditional); undefined until it ran. */
   #start: Extract<StartDecision, { action: 'download' }> | undefined;
   readonly #conns = new ConnectionPool();
-  #restarts = { changed: 0, 'no-ranges': 0, checksum: 0 };
+  #restarts = { changed: 0, 'no-ranges': 0, checksum: 0, encoded: 0 };
+  /** Failed attempts of all connections, against the file's overall budget (retry-budget.ts). */
+  readonly #failures = { failed: 0 };
   /** file:start is told once, however often the file restarts. */
   #announced = false;
 
@@ -169,13 +173,30 @@ export class FileTask implements ConnectionOwner {
       return;
     }
     if (phase.name !== 'opening' || !first) throw new InterruptedError('the file is no longer downloading');
-    const remote: Remote = { size: answer.size, ranges: answer.ranged, validators: answer.validators, digests: answer.digests };
+    const remote: Remote = { size: answer.size, ranges: answer.ranged, validators: answer.validators, digests: answer.digests, encoded: answer.encoded };
     // Preallocate what will be written in several ranges (an early EFBIG, a file length right for any order); a
     // file that arrives in one piece is written in order anyway, and the extra syscall would be pure cost.
     const willSplit = this.file.connections > 1 && remote.size !== undefined && remote.size > 2 * this.file.minSplitSize;
     if (willSplit) await this.#part.preallocate(remote.size!);
     this.#known(remote);
     this.#ctx.wake();
+  }
+
+  async rewind(conn: Connection): Promise<boolean> {
+    const phase = this.#phase;
+    if (phase.name !== 'transferring' || !phase.remote.encoded) return false;
+    await this.#restart('encoded', conn);
+    this.#conns.adopt(conn);
+    conn.cursor.position = conn.start = 0;
+    conn.cursor.end = Infinity;
+    return true;
+  }
+
+  judge(conn: Connection, count: ConnectionRetries, reason: unknown, progress: number): RetryDecision {
+    const remote = this.#remote;
+    // Bytes of an encoded stream are fetched again from 0: no progress at all.
+    const attempt = { error: reason, progress: remote?.encoded ? 0 : progress, size: remote?.size, retries: this.file.retries, received: this.meter.total };
+    return judgeFailedAttempt({ ...attempt, url: this.file.displayUrl, secrets: this.file.secrets }, count, this.#failures);
   }
 
   retried(conn: Connection, info: RetryInfo): void {
@@ -213,7 +234,7 @@ export class FileTask implements ConnectionOwner {
     }
     const state = decision.resume;
     if (state && (await this.#part.resume(state))) {
-      this.#known({ size: state.size, ranges: state.ranges, validators: { etag: state.etag, lastModified: state.lastModified }, digests: [] });
+      this.#known({ size: state.size, ranges: state.ranges, validators: { etag: state.etag, lastModified: state.lastModified }, digests: [], encoded: false });
       // The slot held for the first connection: the resumed file chooses its own work (or, when every byte is
       // there — killed after the last byte but before the rename — verifies what it has).
       this.connect();
@@ -253,7 +274,7 @@ export class FileTask implements ConnectionOwner {
       case 'restart':
         return this.#restart(end.why, conn);
       case 'empty':
-        return this.#known({ size: 0, ranges: false, validators: NO_VALIDATORS, digests: [] });
+        return this.#known({ size: 0, ranges: false, validators: NO_VALIDATORS, digests: [], encoded: false });
       case 'not-modified': {
         const known = this.#start!.unlessUnchanged!;
         await this.#part.discard();
@@ -271,7 +292,7 @@ export class FileTask implements ConnectionOwner {
   }
 
   /** Drop every byte held and go back to a first request. */
-  async #restart(why: 'changed' | 'no-ranges' | 'checksum', conn: Connection | undefined, message?: string): Promise<void> {
+  async #restart(why: keyof typeof MAX_RESTARTS, conn: Connection | undefined, message?: string): Promise<void> {
     if (++this.#restarts[why] > MAX_RESTARTS[why]) {
       throw why === 'changed'
         ? new RemoteChangedError('the file changed on the server again after a restart; giving up', { url: this.file.displayUrl })
@@ -281,8 +302,10 @@ export class FileTask implements ConnectionOwner {
     const others = this.#conns.invalidate(new InterruptedError('restart'), conn);
     await Promise.all(others.map((c) => c.settled));
     await this.#part.reset();
-    // A source found not to do ranges is asked for the whole file from now on.
-    this.#to({ name: 'opening', ranges: why !== 'no-ranges' });
+    // A source found not to do ranges (or to encode what it sends) is asked for the whole file from now on.
+    this.#to({ name: 'opening', ranges: why !== 'no-ranges' && why !== 'encoded' });
+    // A broken encoded stream was reported as a retry already.
+    if (why === 'encoded') return;
     const reason =
       message ?? (why === 'changed' ? 'the file changed on the server; starting over' : 'the server does not honour byte ranges; downloading as one stream');
     this.#ctx.events.emit('file:retry', { ...this.ref, attempt: 1, delayMs: 0, reason });

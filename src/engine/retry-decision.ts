@@ -6,14 +6,16 @@ import { NetworkError, PdlError, RemoteStatusError, ShortBodyError, StallError }
 import { maskSecrets } from '../job/resolved.js';
 import { chooseRetryDelay, classifyNetworkError } from './retry.js';
 
-export type RetryDecision = { retry: true; delayMs: number; reason: string } | { retry: false; error: PdlError };
+/** `exhausted`: the error was retryable, but no retry was left. */
+export type RetryDecision = { retry: true; delayMs: number; reason: string } | { retry: false; error: PdlError; exhausted: boolean; reason: string };
 
 /** `attempt` is the retry about to be made (1 = first retry); `retries` the allowed number. */
 export function classifyRetry(error: unknown, attempt: number, retries: number, url: string, secrets: readonly string[]): RetryDecision {
   const retryable = isRetryable(error);
   const reason = describe(error, secrets);
   if (!retryable || attempt > retries) {
-    return { retry: false, error: finalError(error, reason, url, attempt > retries && retryable ? retries : undefined) };
+    const exhausted = attempt > retries && retryable;
+    return { retry: false, error: finalError(error, reason, url, exhausted ? retries : undefined), exhausted, reason };
   }
   const retryAfter = error instanceof RemoteStatusError ? error.retryAfterMs : undefined;
   return { retry: true, delayMs: chooseRetryDelay(attempt, retryAfter), reason };

@@ -2,7 +2,7 @@
  * The one retry loop of pdl: every kind of request (a byte range, a conditional check, a checksum list, a plan
  * probe) is attempted through it, with the pure policy of retry-decision.ts and the one abortable sleep below.
  */
-import { classifyRetry } from './retry-decision.js';
+import { classifyRetry, type RetryDecision } from './retry-decision.js';
 
 export interface RetryInfo {
   /** The retry about to be made: 1 for the first. */
@@ -27,6 +27,11 @@ export interface RetryLoopOptions {
   reasonOf?: (error: unknown) => unknown;
   /** Told before each wait. */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * Decide about a failed attempt that moved `progress` by this many bytes, counting it where the caller keeps
+   * count; `attempt` is the retry about to be made. Default: classifyRetry, and any progress resets the count.
+   */
+  judge?: (reason: unknown, progress: number) => { decision: RetryDecision; attempt: number };
 }
 
 export const STOPPED: unique symbol = Symbol('stopped');
@@ -46,11 +51,17 @@ export async function retrying<T>(attempt: () => Promise<T>, options: RetryLoopO
     } catch (error) {
       if (options.stopped()) return STOPPED;
       const reason = options.reasonOf ? options.reasonOf(error) : error;
-      if ((options.progress?.() ?? 0) > before) failures = 0;
-      const decision = classifyRetry(reason, failures + 1, options.retries, options.url, options.secrets);
+      const progress = (options.progress?.() ?? 0) - before;
+      let judged: { decision: RetryDecision; attempt: number };
+      if (options.judge) {
+        judged = options.judge(reason, progress);
+      } else {
+        if (progress > 0) failures = 0;
+        judged = { decision: classifyRetry(reason, failures + 1, options.retries, options.url, options.secrets), attempt: ++failures };
+      }
+      const { decision, attempt } = judged;
       if (!decision.retry) throw decision.error;
-      failures++;
-      options.onRetry?.({ attempt: failures, delayMs: decision.delayMs, reason: decision.reason });
+      options.onRetry?.({ attempt, delayMs: decision.delayMs, reason: decision.reason });
       await sleep(decision.delayMs, options.waitSignal());
     }
   }

@@ -31,7 +31,8 @@ export async function transfer(t: TransferRequest): Promise<TransferOutcome> {
     // Read the body from now on (a reset must not lose what already arrived), but write nothing before the file
     // accepted the answer and prepared itself.
     const ready = Promise.resolve().then(() => t.onAnswer(answer));
-    const { unskipped } = await pumpBody(answer.body, { cursor, sink: t.sink, skip: answer.skip, limiter: t.limiter, signal: t.request.signal, gate: ready });
+    const pumped = pumpBody(answer.body, { cursor, sink: t.sink, skip: answer.skip, limiter: t.limiter, signal: t.request.signal, gate: ready });
+    const { unskipped } = await pumped.catch((error: unknown) => Promise.reject(answer.explain(error)));
     if (unskipped > 0) {
       // The whole body is shorter than the bytes we already hold: not the file we were reading.
       throw new RemoteChangedError(`the file is now shorter than the ${answer.skip} bytes already received`, { url: t.source.displayUrl });

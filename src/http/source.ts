@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici';
 import { HttpStatusError, ProtocolError } from '../errors.js';
 import type { ByteAnswer, ByteRequest, ByteSource, OpenResult, Validators } from '../sources/source.js';
 import { validatorsDiffer } from '../sources/source.js';
+import { decodeBody, encodedRangeError, parseContentEncoding, unsupportedCodingError, type ContentCoding } from './content-coding.js';
 import { formatRange, parseContentLength, parseContentRange, parseDigestHeaders, parseEtag } from './headers.js';
 import { get, type GetResponse } from './request.js';
 import { single, statusError } from './status.js';
@@ -100,6 +101,9 @@ export class HttpSource implements ByteSource {
   #judge(request: ByteRequest, useRange: boolean, response: GetResponse): OpenResult {
     const { statusCode, headers } = response;
     const url = this.displayUrl;
+    const coding = statusCode === 200 || statusCode === 206 ? parseContentEncoding(headers['content-encoding']) : undefined;
+    if (coding?.ok === false) throw unsupportedCodingError(coding, url);
+    const encoded = coding !== undefined && coding.codings.length > 0 ? coding : undefined;
     const validators = readValidators(headers);
     const held = request.held;
     const conditional = request.unlessUnchanged;
@@ -108,6 +112,8 @@ export class HttpSource implements ByteSource {
     const sameAsKept = (size: number | undefined) => conditional !== undefined && validators.etag !== undefined && validators.etag === conditional.validators.etag && size === conditional.size;
     if (statusCode === 206) {
       if (!useRange) throw new ProtocolError('206 Partial Content to a request without Range', { url });
+      // Offsets in an encoded representation say nothing about the file's bytes: ask for it as one stream.
+      if (encoded) throw encodedRangeError(encoded.header, url);
       const range = parseContentRange(single(headers['content-range']));
       const askedEnd = request.end ?? Infinity;
       if (range?.kind === 'range' && range.start === request.start && held?.size !== undefined && range.size !== held.size) {
@@ -130,7 +136,8 @@ export class HttpSource implements ByteSource {
     if (statusCode === 200) {
       const length = parseContentLength(headers['content-length']);
       if (length.ok === false) throw new ProtocolError(`invalid Content-Length: ${length.reason}`, { url });
-      const size = length.value;
+      // An encoded body's length is not the file's: the file ends where the decoded stream does.
+      const size = encoded ? undefined : length.value;
       if (sameAsKept(size)) return { kind: 'not-modified' };
       // Only a file's very first request (from byte 0, nothing held) may turn into one plain stream here. Anything
       // else answered with 200 is either a changed file or a server that dropped ranges.
@@ -138,6 +145,11 @@ export class HttpSource implements ByteSource {
       const changed = held !== undefined && (validatorsDiffer(held.validators, validators) || (held.size !== undefined && size !== held.size));
       if (changed) return { kind: 'changed', size, validators };
       if (useRange && !firstRequest) return { kind: 'no-ranges' };
+      if (encoded) {
+        // Decoded bytes are never continued into: the caller starts an encoded stream again from 0.
+        if (request.start > 0) return { kind: 'changed', size, validators };
+        return this.#decoded(response, encoded, validators);
+      }
       // A plain stream asked again after a failure starts at byte 0: the caller reads past what it holds.
       return this.#bytes(response, { size, ranged: false, validators, skip: request.start, end: size ?? Infinity });
     }
@@ -152,11 +164,21 @@ export class HttpSource implements ByteSource {
     throw statusError(statusCode, headers, url);
   }
 
+  /** A whole-file answer with a content coding, decoded as it streams; the server's digests cover the encoded bytes. */
+  #decoded(response: GetResponse, coding: { codings: ContentCoding[]; header: string }, validators: Validators): OpenResult {
+    const decoded = decodeBody(response.body, coding.codings, coding.header, this.displayUrl);
+    const opened = this.#bytes(response, { size: undefined, ranged: false, validators, skip: 0, end: Infinity });
+    if (opened.kind !== 'bytes') return opened;
+    return { kind: 'bytes', answer: { ...opened.answer, digests: [], body: decoded.stream, encoded: true, explain: decoded.explain } };
+  }
+
   #bytes(response: GetResponse, parts: Pick<ByteAnswer, 'size' | 'ranged' | 'validators' | 'skip' | 'end'>): OpenResult {
     const { body, headers } = response;
     const answer: ByteAnswer = {
       ...parts,
       digests: parseDigestHeaders(headers),
+      encoded: false,
+      explain: (error) => error,
       body,
       close() {
         // An unread or cut-short body must not go back to the pool: destroying it closes that one socket.

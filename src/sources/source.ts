@@ -63,6 +63,13 @@ export interface ByteAnswer {
   /** Exclusive end of the file bytes this body carries (Infinity when unknown). */
   end: number;
   body: SourceBody;
+  /**
+   * The body is a decoding of what the server sent (an HTTP Content-Encoding): one stream that can neither be
+   * split nor continued after a break by skipping what is held — it starts again from byte 0.
+   */
+  encoded: boolean;
+  /** What an error of the body means (a decoder's failure becomes a clear error); others pass unchanged. */
+  explain(error: unknown): unknown;
   /** Release the body (closing its connection when it was not read to the end). Safe to call twice. */
   close(): void;
 }
