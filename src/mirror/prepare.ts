@@ -30,6 +30,11 @@ export interface PrepareOptions {
   readOnly?: boolean;
   /** Where a copy of the file's declared sha256 content may already be (see reuse.ts). */
   reuse?: ReuseSources;
+  /**
+   * Claim the path for this process (storage/file-claim.ts): called before anything beside the file is read,
+   * removed or decided, so that a .part another live process is writing is never touched. Throws when it is claimed.
+   */
+  claim?: () => Promise<void>;
 }
 
 /** `entry`: what the state file says pdl last wrote to this path (`newer` asks the server with it; `resume`/`skip` trust it). */
@@ -49,6 +54,7 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
     }
     return await keepExisting(file, entry);
   }
+  await options.claim?.();
   const partPath = PartFile.partPathOf(file.path);
   const controlPath = controlPathOf(file.path);
   const part = await statNoFollow(partPath);
