@@ -1,8 +1,9 @@
 /**
  * The run lock: one `pdl run` per output root at a time, so two cron runs of the same job never fight over the
  * same .part files. The lock is a small JSON file, `<root>/.pdl-run.lock`, created with O_EXCL; a lock left by a
- * run that died (its pid no longer exists on this host) is taken over, so a crash or a kill -9 never needs a
- * person to clean up.
+ * run that died (its pid is gone, or names a later process: see process-liveness.ts) is taken over, so a crash or a
+ * kill -9 never needs a person to clean up. Files themselves are guarded by file claims (file-claim.ts), which also
+ * cover `pdl get` and output folders that nest.
  *
  * Known limit: two runs that find the same stale lock at the same instant could both take it over (the takeover
  * is a rename, confirmed by reading the file back, not a compare-and-swap). That needs a crashed run and two new
