@@ -45,7 +45,6 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
   let claimed = options.claimed === true;
   // The folder listing is from before the claim: another process may have finished, or left, files there since.
   const statNoFollow = (path: string) => statIfListed(claimed ? undefined : output, path);
-  const mayExist = async (path: string) => claimed || (await output.mayExist(path));
   const existing = await statNoFollow(file.path);
   if (existing && existing !== 'file') {
     throw new LocalIOError(`${file.path} exists and is ${existing === 'link' ? 'a symbolic link' : 'not a regular file'}`, { path: file.path, url: file.displayUrl });
@@ -76,7 +75,7 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
   const candidate = options.reuse && replaceable ? await findReusable(file, options.reuse) : undefined;
   if (candidate) {
     if (part === 'file') await discard(partPath, controlPath);
-    else if (!options.readOnly && (await mayExist(controlPath))) await removeResumeState(controlPath);
+    else if (!options.readOnly && (await output.mayExist(controlPath))) await removeResumeState(controlPath);
     return { action: 'reuse', candidate, repair: newer?.action === 'fresh' && newer.repair };
   }
   if (file.ifExists !== 'overwrite' && !newer && part === 'file') {
@@ -89,7 +88,7 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
     return { action: 'fresh', note: `discarded an untrusted ${partPath} (${why})` };
   }
   if (part === 'file') await discard(partPath, controlPath);
-  else if (!options.readOnly && (await mayExist(controlPath))) await removeResumeState(controlPath);
+  else if (!options.readOnly && (await output.mayExist(controlPath))) await removeResumeState(controlPath);
   return newer ?? { action: 'fresh', note: undefined };
 }
 

@@ -64,9 +64,10 @@ export async function claimFile(finalPath: string): Promise<FileClaim> {
   ownTokens.add(token);
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (await createExclusive(path, data)) {
+      const created = await createExclusive(path, data);
+      if (created) {
         held.set(path, token);
-        return heldClaim(path, token);
+        return heldClaim(path, token, created);
       }
       const existing = await readClaim(path);
       // Released between our create and our read: try to create it again.
@@ -126,23 +127,27 @@ async function removeStale(path: string, judged: { dev: number; ino: number }): 
   }
 }
 
-async function createExclusive(path: string, data: string): Promise<boolean> {
+/** The new file's identity, or undefined when one exists already. */
+async function createExclusive(path: string, data: string): Promise<{ dev: number; ino: number } | undefined> {
   let handle;
   try {
     handle = await open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw toLocalIOError(error, path, 'create');
   }
+  let identity;
   try {
     await handle.writeFile(data, 'utf8');
+    const stats = await handle.stat();
+    identity = { dev: stats.dev, ino: stats.ino };
   } catch (error) {
     await handle.close().catch(() => undefined);
     await unlink(path).catch(() => undefined);
     throw toLocalIOError(error, path, 'write');
   }
   await handle.close();
-  return true;
+  return identity;
 }
 
 /** Read through one descriptor, so the identity (dev, ino) judged is the one whose content was read. */
@@ -185,7 +190,7 @@ function parseClaim(text: string): ClaimFile | undefined {
   return isValidIdentity(claim) ? (claim as ClaimFile) : undefined;
 }
 
-function heldClaim(path: string, token: string): FileClaim {
+function heldClaim(path: string, token: string, identity: { dev: number; ino: number }): FileClaim {
   let releasing: Promise<void> | undefined;
   return {
     path,
@@ -193,8 +198,9 @@ function heldClaim(path: string, token: string): FileClaim {
       releasing ??= (async () => {
         held.delete(path);
         try {
-          const current = await readClaim(path);
-          if (current.status === 'ok' && current.claim.token === token) await unlink(path);
+          // Still the file we created (one lstat; reading it back would cost a file's worth of calls per download).
+          const current = await lstat(path);
+          if (current.dev === identity.dev && current.ino === identity.ino) await unlink(path);
         } catch {
           // Left behind, it is stale as soon as this process exits, and taken over then.
         } finally {

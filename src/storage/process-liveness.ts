@@ -42,9 +42,13 @@ export function currentProcess(): Promise<ProcessIdentity> {
 export async function mayBeAlive(holder: ProcessIdentity, since: Date): Promise<boolean> {
   if (holder.hostname !== hostname()) return true;
   const me = await currentProcess();
-  if (holder.bootId !== undefined && me.bootId !== undefined && holder.bootId !== me.bootId) return false;
-  // Without a boot id: a lock taken before the last boot belongs to a process that is gone, whatever has its pid now.
-  if (since.getTime() < Date.now() - uptime() * 1000) return false;
+  if (holder.bootId !== undefined && me.bootId !== undefined) {
+    if (holder.bootId !== me.bootId) return false;
+  } else if (since.getTime() < Date.now() - uptime() * 1000) {
+    // Without boot ids (which, unlike clocks, never jump): a lock taken before the last boot belongs to a process
+    // that is gone, whatever has its pid now.
+    return false;
+  }
   try {
     process.kill(holder.pid, 0);
   } catch (error) {
