@@ -277,6 +277,42 @@ export class RunLockedError extends PdlError {
   }
 }
 
+/** Who holds a file claim, as its claim file says. */
+export interface FileClaimHolder {
+  pid: number;
+  hostname: string;
+  /** ISO 8601: when the holder claimed the file. */
+  since: string;
+}
+
+/**
+ * Another live pdl process (a `get`, a run of another job, a run whose output folder contains or is inside this
+ * one) is writing the same file. This file fails at once rather than waiting: a cron job must not hang. `holder`
+ * is undefined when the claim file was just created and is still being written.
+ */
+export class FileClaimedError extends PdlError {
+  readonly holder: FileClaimHolder | undefined;
+
+  constructor(holder: FileClaimHolder | undefined, path: string, claimPath: string, options: PdlErrorOptions = {}) {
+    const who = holder === undefined ? 'another pdl process (just starting)' : `another pdl process (pid ${holder.pid} on ${holder.hostname}, since ${holder.since})`;
+    super('E_FILE_CLAIMED', 'locked', `${path} is being written by ${who}; claim file ${claimPath} (delete it only if no pdl process is writing that file)`, {
+      ...options,
+      path,
+    });
+    this.holder = holder;
+  }
+}
+
+/** The `.part` pdl was writing was replaced or removed under it: what is at that path now is not presented as the file. */
+export class PartReplacedError extends PdlError {
+  constructor(partPath: string, finalPath: string, options: PdlErrorOptions = {}) {
+    super('E_PART_REPLACED', 'io', `${partPath} was replaced or removed by something else while pdl wrote it; ${finalPath} was not touched`, {
+      ...options,
+      path: partPath,
+    });
+  }
+}
+
 /** A bug in pdl itself (not the network, the server or the disk). */
 export class InternalError extends PdlError {
   constructor(message: string, options?: PdlErrorOptions) {

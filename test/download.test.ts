@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { download, PdlError } from '../src/index.js';
 import { fixture, KiB, sha256 } from './helpers/engine.js';
@@ -23,4 +23,21 @@ test('download(): one URL to one path through the same engine, verified; failure
   assert.equal(failure.exitCode, 4);
 
   await assert.rejects(download('ftp://example.org/x', join(dir, 'x')), (error: unknown) => error instanceof PdlError && error.exitCode === 2);
+});
+
+test('download(): two calls writing one path at once — one gets the file, the other is refused (E_FILE_CLAIMED, 7)', async (t) => {
+  const { server, dir } = await fixture(t);
+  server.addFile('/one.bin', { size: 512 * KiB, throttle: 256 * KiB });
+  server.addFile('/two.bin', { size: 512 * KiB, throttle: 256 * KiB });
+  const out = join(dir, 'same.bin');
+  const settled = await Promise.allSettled([download(server.url('/one.bin'), out, { connections: 1 }), download(server.url('/two.bin'), out, { connections: 1 })]);
+  const won = settled.findIndex((s) => s.status === 'fulfilled');
+  const lost = settled.find((s) => s.status === 'rejected');
+  assert.ok(won >= 0 && lost !== undefined, 'exactly one of the two succeeded');
+  assert.ok(lost.reason instanceof PdlError);
+  assert.equal(lost.reason.code, 'E_FILE_CLAIMED');
+  assert.equal(lost.reason.exitCode, 7);
+  assert.match(lost.reason.message, new RegExp(`pid ${process.pid} `));
+  assert.equal(sha256(await readFile(out)), server.file(won === 0 ? '/one.bin' : '/two.bin').sha256);
+  assert.deepEqual(await readdir(dir), ['same.bin']);
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** Entry point of the `pdl` binary: real process I/O and signals around `main`. */
 import { EXIT_CODES } from '../errors.js';
+import { releaseHeldClaimsSync } from '../storage/file-claim.js';
 import { main } from './main.js';
 
 // `pdl run … | head` closes the pipe early: that is not an error of the download, so writes just stop.
@@ -18,6 +19,8 @@ const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
   controller.abort(signal);
 };
 process.on('SIGINT', () => onSignal('SIGINT'));
+// A second signal exits at once, before files settle: their claims on output paths go with the process anyway.
+process.on('exit', releaseHeldClaimsSync);
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 
 process.exitCode = await main(process.argv.slice(2), {

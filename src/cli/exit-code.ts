@@ -11,7 +11,8 @@ export function exitCodeForRun(summary: RunSummary): number {
   const kinds = new Set(failures.map((file) => file.error?.kind ?? 'unknown'));
   if (kinds.size === 1) {
     const [kind] = kinds;
-    if (kind === 'integrity' || kind === 'network' || kind === 'protocol' || kind === 'io') return exitCodeOf(kind as ErrorKind);
+    // 'locked': every failed file is being written by another live pdl process (FileClaimedError).
+    if (kind === 'integrity' || kind === 'network' || kind === 'protocol' || kind === 'io' || kind === 'locked') return exitCodeOf(kind as ErrorKind);
   }
   return EXIT_CODES.someFailed;
 }

@@ -4,8 +4,9 @@
  * connection.ts (one connection's attempts), part-progress.ts (the `.part`, done intervals, hash, checkpoints),
  * finalize.ts (what must match before the rename), hooks.ts (what is on disk and remembered).
  */
-import { internalError, InternalError, InterruptedError, PdlError, ProtocolError, RemoteChangedError, StallError, toLocalIOError } from '../errors.js';
+import { internalError, InternalError, InterruptedError, PdlError, ProtocolError, RemoteChangedError, StallError } from '../errors.js';
 import type { ResolvedFile } from '../job/resolved.js';
+import { PathClaim } from '../storage/file-claim.js';
 import type { ByteAnswer, ByteRequest, ByteSource } from '../sources/source.js';
 import { NO_VALIDATORS, validatorsDiffer } from '../sources/source.js';
 import type { ByteSink } from './body-writer.js';
@@ -36,6 +37,7 @@ export class FileTask implements ConnectionOwner {
   readonly #source: ByteSource;
   readonly #part: PartProgress;
   readonly #report: FileReport;
+  readonly #claim: PathClaim;
   /** Where every connection's bytes go: the current .part (replaced on a restart, after all writers settled). */
   readonly #sink: ByteSink;
   #phase: Phase = { name: 'queued' };
@@ -58,7 +60,9 @@ export class FileTask implements ConnectionOwner {
     this.#sink = this.#part.sink((bytes) => this.meter.add(bytes));
     this.#report = new FileReport(file, ctx.events, this.meter);
     this.ref = this.#report.ref;
-    this.result = this.#report.result;
+    // This process's claim on the path (storage/file-claim.ts), released once .part and control file are dealt with.
+    this.#claim = new PathClaim(file.path, () => ctx.output.ensureParentDir(file.path));
+    this.result = this.#report.result.then(async (result) => (await this.#claim.release(), result));
   }
 
   get active(): number {
@@ -215,7 +219,7 @@ export class FileTask implements ConnectionOwner {
   }
 
   async #prepare(): Promise<void> {
-    const decision = await this.#ctx.hooks.before(this.file, this.#ctx.runSignal);
+    const decision = await this.#ctx.hooks.before(this.file, this.#ctx.runSignal, () => this.#claim.take());
     if (decision.action === 'stopped') {
       this.#ctx.released(this);
       this.#to({ name: 'opening', ranges: true });
@@ -227,11 +231,7 @@ export class FileTask implements ConnectionOwner {
       return this.#finish({ outcome: decision.outcome, size: decision.size, sha256: decision.sha256, reason: decision.reason });
     }
     this.#start = decision;
-    try {
-      await this.#ctx.output.ensureParentDir(this.file.path);
-    } catch (error) {
-      throw toLocalIOError(error, this.file.path, 'create the folder of');
-    }
+    await this.#claim.take();
     const state = decision.resume;
     if (state && (await this.#part.resume(state))) {
       this.#known({ size: state.size, ranges: state.ranges, validators: { etag: state.etag, lastModified: state.lastModified }, digests: [], encoded: false });

@@ -42,8 +42,12 @@ export interface Learned {
 }
 
 export interface FileHooks {
-  /** Decide what the file needs; throw (a PdlError) to fail it before any request. */
-  before(file: ResolvedFile, signal: AbortSignal): Promise<StartDecision>;
+  /**
+   * Decide what the file needs; throw (a PdlError) to fail it before any request. `claim` takes this process's
+   * claim on the path (it throws when another live process holds it): call it before touching anything beside
+   * the file (`.part`, control file) or writing the file. The engine claims before a download anyway.
+   */
+  before(file: ResolvedFile, signal: AbortSignal, claim: () => Promise<void>): Promise<StartDecision>;
   /** Digests the hooks need of every downloaded file, besides those the file's checksum and server name. */
   digestsWanted(file: ResolvedFile): readonly ChecksumAlgorithm[];
   /** The file is complete, verified and in place. A failure here is a note, never a failed file. */

@@ -39,10 +39,10 @@ export class MirrorHooks implements FileHooks {
     this.#o = options;
   }
 
-  async before(file: ResolvedFile, signal: AbortSignal): Promise<StartDecision> {
+  async before(file: ResolvedFile, signal: AbortSignal, claim: () => Promise<void>): Promise<StartDecision> {
     const early = this.#o.failAtStart.get(file.index);
     if (early) throw early;
-    const prep = await prepareFile(file, this.#o.output, this.#o.mirror?.get(file.relPath), { reuse: this.#o.reuse });
+    const prep = await prepareFile(file, this.#o.output, this.#o.mirror?.get(file.relPath), { reuse: this.#o.reuse, claim });
     switch (prep.action) {
       case 'skip':
         return { action: 'done', outcome: 'skipped', size: prep.size, sha256: prep.sha256, reason: prep.reason };

@@ -30,12 +30,21 @@ export interface PrepareOptions {
   readOnly?: boolean;
   /** Where a copy of the file's declared sha256 content may already be (see reuse.ts). */
   reuse?: ReuseSources;
+  /**
+   * Claim the path for this process (storage/file-claim.ts): called before anything beside the file is read,
+   * removed or decided, so that a .part another live process is writing is never touched. Throws when it is claimed.
+   */
+  claim?: () => Promise<void>;
+  /** The caller holds the claim already: look on disk, not in the folder listing (see below). */
+  claimed?: boolean;
 }
 
 /** `entry`: what the state file says pdl last wrote to this path (`newer` asks the server with it; `resume`/`skip` trust it). */
 export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?: MirrorEntry, options: PrepareOptions = {}): Promise<Preparation> {
   const discard = options.readOnly ? async () => undefined : discardPart;
-  const statNoFollow = (path: string) => statIfListed(output, path);
+  let claimed = options.claimed === true;
+  // The folder listing is from before the claim: another process may have finished, or left, files there since.
+  const statNoFollow = (path: string) => statIfListed(claimed ? undefined : output, path);
   const existing = await statNoFollow(file.path);
   if (existing && existing !== 'file') {
     throw new LocalIOError(`${file.path} exists and is ${existing === 'link' ? 'a symbolic link' : 'not a regular file'}`, { path: file.path, url: file.displayUrl });
@@ -48,6 +57,12 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
       throw new LocalIOError(`${file.path} already exists (ifExists: fail)`, { path: file.path, url: file.displayUrl });
     }
     return await keepExisting(file, entry);
+  }
+  if (options.claim) {
+    await options.claim();
+    claimed = true;
+    // Finished by another process since the first look: judge the file that is there now.
+    if (!existing && (await statNoFollow(file.path))) return await prepareFile(file, output, entry, { ...options, claim: undefined, claimed });
   }
   const partPath = PartFile.partPathOf(file.path);
   const controlPath = controlPathOf(file.path);
@@ -105,9 +120,9 @@ async function discardPart(partPath: string, controlPath: string): Promise<void>
   await removeResumeState(controlPath);
 }
 
-/** lstat, skipped for names the folder listing (taken once per run) does not have. */
-async function statIfListed(output: OutputDir, path: string): Promise<'file' | 'link' | 'other' | undefined> {
-  if (!(await output.mayExist(path))) return undefined;
+/** lstat, skipped for names the folder listing (taken once per run) does not have; without `output`, always. */
+async function statIfListed(output: OutputDir | undefined, path: string): Promise<'file' | 'link' | 'other' | undefined> {
+  if (output && !(await output.mayExist(path))) return undefined;
   try {
     const stats = await lstat(path);
     if (stats.isSymbolicLink()) return 'link';

@@ -6,7 +6,7 @@
 
 import { constants, type promises as fsp } from 'node:fs';
 import { lstat, open, rename, unlink } from 'node:fs/promises';
-import { LocalIOError, toLocalIOError } from '../errors.js';
+import { LocalIOError, PartReplacedError, toLocalIOError } from '../errors.js';
 import { COMPANION_SUFFIXES } from './companion-names.js';
 
 type FileHandle = fsp.FileHandle;
@@ -183,7 +183,14 @@ export class PartFile {
       await this.close().catch(() => undefined);
       throw toLocalIOError(error, this.path, 'sync');
     }
+    // Only the file we wrote may become `finalPath`: if the path now names another file (or none), something else
+    // replaced it, and renaming would present bytes that are not ours.
+    const ours = await this.#stillAtPath().catch(async (error: unknown) => {
+      await this.close().catch(() => undefined);
+      throw toLocalIOError(error, this.path, 'inspect');
+    });
     await this.close();
+    if (!ours) throw new PartReplacedError(this.path, finalPath);
     try {
       await rename(this.path, finalPath);
     } catch (error) {
@@ -191,10 +198,23 @@ export class PartFile {
     }
   }
 
-  /** Close and delete the .part file; a file already gone is fine. */
+  /** Close and delete the .part file; a file already gone is fine, and one that is no longer ours is left alone. */
   async discard(): Promise<void> {
+    const ours = this.#handle === undefined || (await this.#stillAtPath().catch(() => false));
     await this.close().catch(() => undefined);
-    await PartFile.remove(this.path);
+    if (ours) await PartFile.remove(this.path);
+  }
+
+  /** Whether `path` still names the file this handle has open (same device and inode). */
+  async #stillAtPath(): Promise<boolean> {
+    const mine = await this.#open('inspect').stat();
+    try {
+      const there = await lstat(this.path);
+      return there.dev === mine.dev && there.ino === mine.ino;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
   }
 
   #open(action: string): FileHandle {

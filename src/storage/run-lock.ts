@@ -1,8 +1,9 @@
 /**
  * The run lock: one `pdl run` per output root at a time, so two cron runs of the same job never fight over the
  * same .part files. The lock is a small JSON file, `<root>/.pdl-run.lock`, created with O_EXCL; a lock left by a
- * run that died (its pid no longer exists on this host) is taken over, so a crash or a kill -9 never needs a
- * person to clean up.
+ * run that died (its pid is gone, or names a later process: see process-liveness.ts) is taken over, so a crash or a
+ * kill -9 never needs a person to clean up. Files themselves are guarded by file claims (file-claim.ts), which also
+ * cover `pdl get` and output folders that nest.
  *
  * Known limit: two runs that find the same stale lock at the same instant could both take it over (the takeover
  * is a rename, confirmed by reading the file back, not a compare-and-swap). That needs a crashed run and two new
@@ -11,9 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { constants,readFileSync,unlinkSync } from 'node:fs';
 import { lstat,mkdir,open,unlink } from 'node:fs/promises';
-import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import { LocalIOError,RunLockedError,toLocalIOError,type RunLockHolder } from '../errors.js';
+import { currentProcess, isValidIdentity, mayBeAlive } from './process-liveness.js';
 import { writeFileAtomic } from './small-file.js';
 
 export const RUN_LOCK_NAME = '.pdl-run.lock';
@@ -44,6 +45,9 @@ interface LockFile extends RunLockHolder {
   format: 'pdl-run-lock';
   /** Random: tells our lock from a later one of the same pid. */
   token: string;
+  /** See ProcessIdentity: absent in locks of older versions. */
+  startTicks?: number;
+  bootId?: string;
   command?: string;
   version?: string;
 }
@@ -58,12 +62,15 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
     throw toLocalIOError(error, root, 'create');
   }
   const token = randomBytes(8).toString('hex');
+  const me = await currentProcess();
   const content: LockFile = {
     format: 'pdl-run-lock',
     pid: info.pid,
-    hostname: hostname(),
+    hostname: me.hostname,
     startedAt: info.startedAt.toISOString(),
     token,
+    ...(info.pid === me.pid && me.startTicks !== undefined ? { startTicks: me.startTicks } : {}),
+    ...(me.bootId !== undefined ? { bootId: me.bootId } : {}),
     ...(info.command !== undefined ? { command: info.command } : {}),
     ...(info.version !== undefined ? { version: info.version } : {}),
   };
@@ -74,7 +81,7 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
     const existing = await readLock(path);
     // Released between our create and our read: try to create it again.
     if (existing.status === 'missing') continue;
-    if (existing.status === 'ok' && isAlive(existing.lock)) throw new RunLockedError(existing.lock, root, path);
+    if (existing.status === 'ok' && (await isAlive(existing.lock))) throw new RunLockedError(existing.lock, root, path);
     if (existing.status === 'garbage' && existing.ageMs < GARBAGE_GRACE_MS) throw new RunLockedError(undefined, root, path);
     await writeFileAtomic(path, data);
     const check = await readLock(path);
@@ -84,20 +91,11 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
   throw new LocalIOError(`cannot take the run lock ${path}: it kept changing under us`, { path });
 }
 
-/** Whether the holder may still be running. A lock from another host cannot be checked, so it counts as held. */
-function isAlive(lock: LockFile): boolean {
-  if (lock.hostname !== hostname()) return true;
-  // Our own pid cannot be another live run (a restarted container is pid 1 again); a lock from before the last boot
-  // belongs to a process that is gone, whatever now has its pid.
-  if (lock.pid === process.pid) return false;
-  if (Date.parse(lock.startedAt) < Date.now() - uptime() * 1000) return false;
-  try {
-    process.kill(lock.pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
+/** Whether the holder may still be running (see process-liveness.ts). */
+async function isAlive(lock: LockFile): Promise<boolean> {
+  // Our own pid cannot be another live run (a restarted container is pid 1 again).
+  if (lock.pid === process.pid && lock.hostname === (await currentProcess()).hostname) return false;
+  return mayBeAlive(lock, new Date(lock.startedAt));
 }
 
 async function createExclusive(path: string, data: string): Promise<boolean> {
@@ -157,6 +155,7 @@ function parseLock(text: string): LockFile | undefined {
   if (lock.format !== 'pdl-run-lock') return undefined;
   if (typeof lock.pid !== 'number' || !Number.isSafeInteger(lock.pid) || lock.pid <= 0) return undefined;
   if (typeof lock.hostname !== 'string' || typeof lock.startedAt !== 'string' || typeof lock.token !== 'string') return undefined;
+  if (!isValidIdentity(lock)) return undefined;
   return lock as LockFile;
 }
 

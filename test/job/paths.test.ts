@@ -121,11 +121,12 @@ describe('findPathConflicts', () => {
     { name: 'siblings sharing a prefix are fine', paths: ['ab', 'a/b', 'a.b'], expected: [] },
     {
       name: "an entry named like another's partial download or control file",
-      paths: ['x.bin', 'X.bin.part', 'x.bin.pdl', 'x.bin.pdl-claim'],
+      paths: ['x.bin', 'X.bin.part', 'x.bin.pdl', 'x.bin.pdl-claim', 'y.bin.pdl-claim', 'y.bin'],
       expected: [
         [1, '"X.bin.part" is the name pdl uses for the partial download of files[0] ("x.bin")'],
         [2, '"x.bin.pdl" is the name pdl uses for the partial download of files[0] ("x.bin")'],
         [3, '"x.bin.pdl-claim" is the name pdl uses for the partial download of files[0] ("x.bin")'],
+        [5, 'files[4] ("y.bin.pdl-claim") uses the name pdl gives the partial download of "y.bin"'],
       ],
     },
     {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalIOError } from '../../src/errors.js';
+import { LocalIOError, PartReplacedError } from '../../src/errors.js';
 import { PartFile } from '../../src/storage/part-file.js';
 
 async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -180,4 +180,40 @@ test('truncate changes the length', () =>
     await part.truncate(7);
     await part.close();
     assert.equal((await stat(path)).size, 7);
+  }));
+
+test('a .part replaced or removed under its writer is never renamed into place, nor deleted by its discard', () =>
+  withTemp(async (dir) => {
+    const final = join(dir, 'f.bin');
+    const partPath = PartFile.partPathOf(final);
+    const ours = pattern(4096, 7);
+
+    // Another process unlinked our .part and created its own at the same path.
+    const replaced = await PartFile.create(partPath, ours.length);
+    await replaced.write(ours, ours.length, 0);
+    await rm(partPath);
+    await writeFile(partPath, 'theirs');
+    await assert.rejects(replaced.commit(final), (error: unknown) => {
+      assert.ok(error instanceof PartReplacedError);
+      assert.equal(error.code, 'E_PART_REPLACED');
+      assert.match(error.message, /f\.bin\.part was replaced or removed by something else while pdl wrote it; .*f\.bin was not touched/);
+      return true;
+    });
+    assert.deepEqual(await readdir(dir), ['f.bin.part']);
+    assert.equal(await readFile(partPath, 'utf8'), 'theirs', 'the other file stays where it is');
+
+    // Our .part simply vanished: nothing is renamed, no final file appears.
+    await rm(partPath);
+    const removed = await PartFile.create(partPath, ours.length);
+    await removed.write(ours, ours.length, 0);
+    await rm(partPath);
+    await assert.rejects(removed.commit(final), PartReplacedError);
+    assert.deepEqual(await readdir(dir), []);
+
+    // discard() of a replaced .part closes ours and leaves the other file alone.
+    const discarded = await PartFile.create(partPath, undefined);
+    await rm(partPath);
+    await writeFile(partPath, 'theirs');
+    await discarded.discard();
+    assert.equal(await readFile(partPath, 'utf8'), 'theirs');
   }));
