@@ -30,9 +30,11 @@ export class ConnectionPool {
     return conn;
   }
 
-  /** A connection carries on into the file's new generation (the one that restarted it, from byte 0). */
-  adopt(conn: Connection): void {
+  /** A connection carries on into the file's new generation (it restarted the file), from byte 0. */
+  adoptFromStart(conn: Connection): void {
     conn.generation = this.#generation;
+    conn.cursor.position = conn.start = 0;
+    conn.cursor.end = Infinity;
   }
 
   close(conn: Connection): void {

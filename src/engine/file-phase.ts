@@ -1,5 +1,5 @@
 /** The phases of one file in flight (file-task.ts changes them, in one place). */
-import type { PdlError } from '../errors.js';
+import { ProtocolError, RemoteChangedError, type PdlError } from '../errors.js';
 import type { SourceDigest } from '../sources/source.js';
 import type { RemoteFacts } from './part-progress.js';
 
@@ -26,5 +26,18 @@ export type Phase =
   | { name: 'finishing' }
   | { name: 'finished' };
 
-/** Restarts allowed per file for each reason before it fails. */
+/** Restarts allowed per file for each reason before it fails (an encoded stream is bounded by the retry budget). */
 export const MAX_RESTARTS = { changed: 1, 'no-ranges': 1, checksum: 1, encoded: Infinity } as const;
+
+export type RestartReason = keyof typeof MAX_RESTARTS;
+
+export function restartLimitError(why: RestartReason, url: string): PdlError {
+  return why === 'changed'
+    ? new RemoteChangedError('the file changed on the server again after a restart; giving up', { url })
+    : new ProtocolError('the server does not honour byte ranges consistently', { url });
+}
+
+/** What the log says when a file starts again. */
+export function restartReason(why: RestartReason): string {
+  return why === 'changed' ? 'the file changed on the server; starting over' : 'the server does not honour byte ranges; downloading as one stream';
+}

@@ -5,7 +5,7 @@
  */
 import { maskSecrets, type ResolvedFile } from '../job/resolved.js';
 import type { PdlError } from '../errors.js';
-import type { DoneOutcome, EngineEmitter, FailureInfo, FileRef, FileResult } from './events.js';
+import type { DoneOutcome, EngineEmitter, FailureInfo, FileRef, FileResult, RangeRef } from './events.js';
 import type { SpeedMeter } from './speed.js';
 
 export class FileReport {
@@ -17,6 +17,8 @@ export class FileReport {
   #resolve!: (result: FileResult) => void;
   #startedAt = 0;
   #settled = false;
+  /** file:start is told once, however often the file restarts. */
+  #announced = false;
 
   constructor(file: ResolvedFile, events: EngineEmitter, meter: SpeedMeter) {
     this.#file = file;
@@ -32,6 +34,22 @@ export class FileReport {
 
   started(): void {
     this.#startedAt = Date.now();
+  }
+
+  /** The file's size (or that it is unknown) is known: told once. */
+  announce(start: { size: number | undefined; resumedBytes: number; ranges: boolean }): void {
+    if (this.#announced) return;
+    this.#announced = true;
+    this.#events.emit('file:start', { ...this.ref, ...start });
+  }
+
+  retried(range: RangeRef, info: { attempt: number; delayMs: number; reason: string }): void {
+    this.#events.emit('range:retry', { ...range, ...info });
+    this.#events.emit('file:retry', { ...this.ref, ...info });
+  }
+
+  verified(digest: { algorithm: string; hex: string }): void {
+    this.#events.emit('file:verified', { ...this.ref, ...digest });
   }
 
   done(done: { outcome: DoneOutcome; size: number; sha256: string | undefined; reason: string | undefined }): void {

@@ -1,14 +1,11 @@
 /**
- * One file in flight, as a state machine: its phase (each carrying its own data), the slot protocol with the
- * scheduler, and the transitions between phases — all here, in one place. The work of each phase lives beside it:
- * connection.ts (one connection's attempts), part-progress.ts (the `.part`, done intervals, hash, checkpoints),
- * finalize.ts (what must match before the rename), hooks.ts (what is on disk and remembered).
+ * One file in flight as a state machine (phases in file-phase.ts, transitions all here) and its slot protocol with
+ * the scheduler. The work of each phase lives beside it: file-start, connection(-pool), part-progress, file-finish.
  */
 import { internalError, InternalError, InterruptedError, PdlError, ProtocolError, RemoteChangedError, StallError } from '../errors.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import { PathClaim } from '../storage/file-claim.js';
-import type { ByteAnswer, ByteRequest, ByteSource } from '../sources/source.js';
-import { NO_VALIDATORS, validatorsDiffer } from '../sources/source.js';
+import { NO_VALIDATORS, validatorsDiffer, type ByteAnswer, type ByteRequest, type ByteSource } from '../sources/source.js';
 import type { ByteSink } from './body-writer.js';
 import type { FileTaskContext } from './file-context.js';
 import { fillRange, rangeRequest, type Connection, type ConnectionEnd, type ConnectionOwner } from './connection.js';
@@ -17,8 +14,9 @@ import type { DoneOutcome, FileRef, FileResult } from './events.js';
 import { FileReport } from './file-report.js';
 import { algorithmsFor } from './finalize.js';
 import { finishComplete, finishFailed, finishInterrupted, type FinishContext } from './file-finish.js';
-import { MAX_RESTARTS, type Phase, type Remote } from './file-phase.js';
+import { MAX_RESTARTS, restartLimitError, restartReason, type Phase, type Remote } from './file-phase.js';
 import type { StartDecision } from './hooks.js';
+import { startFile } from './file-start.js';
 import { PartProgress } from './part-progress.js';
 import { judgeFailedAttempt, type ConnectionRetries } from './retry-budget.js';
 import type { RetryDecision } from './retry-decision.js';
@@ -47,8 +45,6 @@ export class FileTask implements ConnectionOwner {
   #restarts = { changed: 0, 'no-ranges': 0, checksum: 0, encoded: 0 };
   /** Failed attempts of all connections, against the file's overall budget (retry-budget.ts). */
   readonly #failures = { failed: 0 };
-  /** file:start is told once, however often the file restarts. */
-  #announced = false;
 
   constructor(file: ResolvedFile, ctx: FileTaskContext) {
     this.file = file;
@@ -104,7 +100,7 @@ export class FileTask implements ConnectionOwner {
     const remote = phase.remote;
     if (this.#conns.size === 0) return this.#part.isComplete(remote.size) ? 0 : Infinity;
     if (this.#conns.size >= this.file.connections) return 0;
-    return this.#chooseWork(remote)?.gain ?? 0;
+    return this.#conns.workFor(this.file, remote, this.#part.done)?.gain ?? 0;
   }
 
   /** The scheduler started this file: it has reserved one slot for the first connection. */
@@ -123,7 +119,7 @@ export class FileTask implements ConnectionOwner {
     const phase = this.#phase;
     if (phase.name === 'opening' && this.#conns.size === 0) return this.#launch({ position: 0, end: Infinity }, true);
     if (phase.name !== 'transferring') return this.#ctx.released(this);
-    const work = this.#chooseWork(phase.remote);
+    const work = this.#conns.workFor(this.file, phase.remote, this.#part.done);
     if (!work) {
       this.#ctx.released(this);
       if (this.#conns.size === 0 && !this.#part.isComplete(phase.remote.size)) {
@@ -190,9 +186,7 @@ export class FileTask implements ConnectionOwner {
     const phase = this.#phase;
     if (phase.name !== 'transferring' || !phase.remote.encoded) return false;
     await this.#restart('encoded', conn);
-    this.#conns.adopt(conn);
-    conn.cursor.position = conn.start = 0;
-    conn.cursor.end = Infinity;
+    this.#conns.adoptFromStart(conn);
     return true;
   }
 
@@ -204,8 +198,7 @@ export class FileTask implements ConnectionOwner {
   }
 
   retried(conn: Connection, info: RetryInfo): void {
-    this.#ctx.events.emit('range:retry', { ...this.#conns.rangeRef(this.ref, conn), ...info });
-    this.#ctx.events.emit('file:retry', { ...this.ref, ...info });
+    this.#report.retried(this.#conns.rangeRef(this.ref, conn), info);
   }
 
   #to(phase: Phase): void {
@@ -219,30 +212,21 @@ export class FileTask implements ConnectionOwner {
   }
 
   async #prepare(): Promise<void> {
-    const decision = await this.#ctx.hooks.before(this.file, this.#ctx.runSignal, () => this.#claim.take());
-    if (decision.action === 'stopped') {
+    const start = await startFile(this.file, { hooks: this.#ctx.hooks, signal: this.#ctx.runSignal, claim: this.#claim, part: this.#part });
+    if (start.action !== 'download') {
       this.#ctx.released(this);
-      this.#to({ name: 'opening', ranges: true });
-      return this.#maybeFinish();
+      if (start.action === 'stopped') {
+        this.#to({ name: 'opening', ranges: true });
+        return this.#maybeFinish();
+      }
+      if (start.verified) this.#report.verified(start.verified);
+      return this.#finish({ outcome: start.outcome, size: start.size, sha256: start.sha256, reason: start.reason });
     }
-    if (decision.action === 'done') {
-      if (decision.verified) this.#ctx.events.emit('file:verified', { ...this.ref, ...decision.verified });
-      this.#ctx.released(this);
-      return this.#finish({ outcome: decision.outcome, size: decision.size, sha256: decision.sha256, reason: decision.reason });
-    }
-    this.#start = decision;
-    await this.#claim.take();
-    const state = decision.resume;
-    if (state && (await this.#part.resume(state))) {
-      this.#known({ size: state.size, ranges: state.ranges, validators: { etag: state.etag, lastModified: state.lastModified }, digests: [], encoded: false });
-      // The slot held for the first connection: the resumed file chooses its own work (or, when every byte is
-      // there — killed after the last byte but before the rename — verifies what it has).
-      this.connect();
-      return;
-    }
-    if (state) await this.#part.reset();
-    else await this.#part.create();
-    this.#to({ name: 'opening', ranges: true });
+    this.#start = start.decision;
+    if (start.resumed) this.#known(start.resumed);
+    else this.#to({ name: 'opening', ranges: true });
+    // The slot held for the first connection: a resumed file chooses its own work (or, when every byte is there —
+    // killed after the last byte but before the rename — verifies what it has).
     this.connect();
   }
 
@@ -293,11 +277,7 @@ export class FileTask implements ConnectionOwner {
 
   /** Drop every byte held and go back to a first request. */
   async #restart(why: keyof typeof MAX_RESTARTS, conn: Connection | undefined, message?: string): Promise<void> {
-    if (++this.#restarts[why] > MAX_RESTARTS[why]) {
-      throw why === 'changed'
-        ? new RemoteChangedError('the file changed on the server again after a restart; giving up', { url: this.file.displayUrl })
-        : new ProtocolError('the server does not honour byte ranges consistently', { url: this.file.displayUrl });
-    }
+    if (++this.#restarts[why] > MAX_RESTARTS[why]) throw restartLimitError(why, this.file.displayUrl);
     this.#to({ name: 'restarting' });
     const others = this.#conns.invalidate(new InterruptedError('restart'), conn);
     await Promise.all(others.map((c) => c.settled));
@@ -306,15 +286,8 @@ export class FileTask implements ConnectionOwner {
     this.#to({ name: 'opening', ranges: why !== 'no-ranges' && why !== 'encoded' });
     // A broken encoded stream was reported as a retry already.
     if (why === 'encoded') return;
-    const reason =
-      message ?? (why === 'changed' ? 'the file changed on the server; starting over' : 'the server does not honour byte ranges; downloading as one stream');
-    this.#ctx.events.emit('file:retry', { ...this.ref, attempt: 1, delayMs: 0, reason });
+    this.#ctx.events.emit('file:retry', { ...this.ref, attempt: 1, delayMs: 0, reason: message ?? restartReason(why) });
   }
-
-  #chooseWork(remote: Remote) {
-    return this.#conns.workFor(this.file, remote, this.#part.done);
-  }
-
 
   #fail(error: unknown): void {
     const phase = this.#phase;
@@ -366,9 +339,7 @@ export class FileTask implements ConnectionOwner {
   #known(remote: Remote): void {
     this.#part.openHash(algorithmsFor(this.file, remote.digests, this.#ctx.hooks.digestsWanted(this.file)));
     this.#to({ name: 'transferring', remote });
-    if (this.#announced) return;
-    this.#announced = true;
-    this.#ctx.events.emit('file:start', { ...this.ref, size: remote.size, resumedBytes: this.#part.resumedBytes, ranges: remote.ranges });
+    this.#report.announce({ size: remote.size, resumedBytes: this.#part.resumedBytes, ranges: remote.ranges });
   }
 
   #finish(done: { outcome: DoneOutcome; size: number; sha256: string | undefined; reason: string | undefined }): void {

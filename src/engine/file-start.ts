@@ -1,0 +1,29 @@
+/**
+ * Starting a file: the hooks decide what it needs, this process claims its path, and its `.part` is opened — the
+ * one from an interrupted run when the control file vouches for it, else a new one.
+ */
+import type { ResolvedFile } from '../job/resolved.js';
+import type { PathClaim } from '../storage/file-claim.js';
+import type { Remote } from './file-phase.js';
+import type { FileHooks, StartDecision } from './hooks.js';
+import type { PartProgress } from './part-progress.js';
+
+export type Start =
+  | Extract<StartDecision, { action: 'stopped' | 'done' }>
+  /** Downloading: `resumed` holds what the control file knew when the `.part` of an earlier run was reopened. */
+  | { action: 'download'; decision: Extract<StartDecision, { action: 'download' }>; resumed: Remote | undefined };
+
+export async function startFile(file: ResolvedFile, c: { hooks: FileHooks; signal: AbortSignal; claim: PathClaim; part: PartProgress }): Promise<Start> {
+  const decision = await c.hooks.before(file, c.signal, () => c.claim.take());
+  if (decision.action !== 'download') return decision;
+  await c.claim.take();
+  const state = decision.resume;
+  if (state && (await c.part.resume(state))) {
+    const validators = { etag: state.etag, lastModified: state.lastModified };
+    return { action: 'download', decision, resumed: { size: state.size, ranges: state.ranges, validators, digests: [], encoded: false } };
+  }
+  // A control file whose `.part` is gone (or too long): start over, clearing both.
+  if (state) await c.part.reset();
+  else await c.part.create();
+  return { action: 'download', decision, resumed: undefined };
+}
