@@ -210,7 +210,7 @@ export async function serveFile(
     ...(spec.body !== undefined ? { fixed: Buffer.from(spec.body) } : {}),
     start,
     length: length + extra,
-    throttle: spec.throttle,
+    throttle: fault?.type === 'throttle' ? fault.bytesPerSecond : spec.throttle,
     fault: isBodyFault(fault) ? fault : undefined,
     onBytes,
   });
