@@ -37,6 +37,8 @@ export interface FixtureStats {
   requests: number;
   /** Requests answered with the parallel limit's status because too many were being served (see ParallelLimit). */
   refusals: number;
+  /** The most requests served at once, refused ones not counted (maxConcurrentRequests counts them). */
+  maxConcurrentServed: number;
 }
 
 /**
@@ -79,6 +81,7 @@ export class FixtureServer {
     requestsByPath: {},
     requests: 0,
     refusals: 0,
+    maxConcurrentServed: 0,
   };
   readonly #http: Server;
   readonly #routes = new Map<string, Route>();
@@ -179,6 +182,7 @@ export class FixtureServer {
     for (const route of this.#routes.values()) if (route.kind === 'file') route.file.faultHits = [];
     const s = this.stats;
     Object.assign(s, { connectionsOpened: 0, bytesServed: 0, requestsByPath: {}, requests: 0, refusals: 0 });
+    s.maxConcurrentServed = this.#serving;
     s.maxConcurrentConnections = s.currentConnections;
     s.maxConcurrentRequests = s.currentRequests;
   }
@@ -250,6 +254,7 @@ export class FixtureServer {
       return sendErrorPage(res, record, status, limit.retryAfter !== undefined ? { 'Retry-After': limit.retryAfter } : {});
     }
     this.#serving++;
+    s.maxConcurrentServed = Math.max(s.maxConcurrentServed, this.#serving);
     res.once('close', () => this.#serving--);
 
     this.#respond(res, record).catch((error: unknown) => {

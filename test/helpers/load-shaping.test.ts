@@ -59,6 +59,8 @@ test('a parallel limit refuses requests past N with 503 and Retry-After, counts 
       assert.equal(server.stats.refusals, 1);
       assert.equal(server.stats.requests, 3);
       assert.equal(server.stats.bytesServed, 2 * 64 * KiB);
+      assert.equal(server.stats.maxConcurrentServed, 2);
+      assert.equal(server.stats.maxConcurrentRequests, 3);
 
       const again = await request(server.url('/p.bin'));
       assert.equal(again.statusCode, 200);
