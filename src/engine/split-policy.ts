@@ -67,16 +67,19 @@ export function worthSplitting(range: MeasuredRange, setupMs: number, rules: Spl
 }
 
 /**
- * Where to cut `[position, end)` so both parts finish together: the running connection goes on at `rate`; the new
+ * Where to cut `[position, end)` so the parts finish together: the running connection goes on at `rate`; the new
  * one starts `setupMs` later at `newRate` (peers' typical speed; the same as `rate` when nothing else is known).
- * With R bytes left and finish time T: rate·T + newRate·(T − setup) = R. Returns undefined when either part would
- * fall under the floor. A stalled range (rate 0) hands everything but its floor to the new connection.
+ * With R bytes left and finish time T: rate·T + newRate·(T − setup) = R. With `parts` > 2 the range is headed for
+ * that many connections, one new one at a time: the newcomer takes one share and the running side counts as
+ * parts − 1 connections (it will be cut again), so the file does not wait on halvings for its connections to fill.
+ * Returns undefined when either part would fall under the floor. A stalled range (rate 0) hands everything but
+ * its floor to the new connection.
  */
-export function balancedSplitPoint(range: MeasuredRange, newRate: number, setupMs: number, rules: SplitRules): number | undefined {
+export function balancedSplitPoint(range: MeasuredRange, newRate: number, setupMs: number, rules: SplitRules, parts = 2): number | undefined {
   const { position, end } = range;
   const { floor, alignment } = rules;
   if (end - position < 2 * floor) return undefined;
-  const rate = Math.max(0, range.rate ?? newRate);
+  const rate = Math.max(0, range.rate ?? newRate) * Math.max(1, parts - 1);
   const total = end - position;
   let keep = total / 2;
   if (rate + newRate > 0) {
@@ -98,22 +101,39 @@ export interface SplitChoiceInput {
   /** Expected cost of a new connection to this host, ms (see smoothSetupCost). */
   setupMs: number;
   rules: SplitRules;
+  /** Connections the file could still open now (free slots it may get); default 1. */
+  free?: number;
+}
+
+/**
+ * How many connections a range should end up shared by: as many as are free (plus its own), but no part under the
+ * floor and none expected to take less than half the split threshold (below that a new request buys little).
+ */
+export function targetParts(range: MeasuredRange, free: number, setupMs: number, rules: SplitRules): number {
+  const left = remainingMs(range) ?? 0;
+  const byBytes = Math.floor((range.end - range.position) / rules.floor);
+  const byTime = Math.floor(left / (splitThresholdMs(setupMs, rules) / 2));
+  return Math.max(2, Math.min(free + 1, byBytes, byTime));
 }
 
 /**
  * Which active range a new connection should take the tail of, or null when none is worth it. The range that
  * would finish last goes first (the file waits for it); the new connection is expected to run at the median
- * measured rate of the file's connections.
+ * measured rate of the file's connections, and so is every connection not measured yet.
  */
 export function chooseSplit(input: SplitChoiceInput): Extract<Work, { kind: 'split' }> | null {
   const { setupMs, rules } = input;
   const typical = medianRate(input.active.map((r) => (r.rate !== undefined && r.rate > 0 ? r.rate : undefined)));
   if (typical === undefined) return null;
+  // A connection still warming up is assumed to run like its peers: waiting for its own measurement would leave
+  // a fresh range unsplittable for half a second, which is most of a short file's time.
   const candidates = input.active
+    .map((range) => (range.rate === undefined ? { ...range, rate: typical } : range))
     .filter((range) => worthSplitting(range, setupMs, rules))
     .sort((a, b) => remainingMs(b)! - remainingMs(a)! || a.position - b.position);
   for (const range of candidates) {
-    const at = balancedSplitPoint(range, typical, setupMs, rules);
+    const parts = targetParts(range, input.free ?? 1, setupMs, rules);
+    const at = balancedSplitPoint(range, typical, setupMs, rules, parts);
     if (at !== undefined) return { kind: 'split', id: range.id, at, end: range.end, gain: range.end - at };
   }
   return null;

@@ -6,6 +6,7 @@ import {
   DEFAULT_SPLIT_RULES,
   remainingMs,
   splitRulesFor,
+  targetParts,
   splitThresholdMs,
   worthSplitting,
   type MeasuredRange,
@@ -77,11 +78,14 @@ test('balancedSplitPoint: both parts finish together, aligned, floors kept (tabl
     ['too short for two floors', range(0, 512 * KiB - 1, 1), 1 * MB, 0, align, undefined],
     // Aligned to 64 KiB: 4,000,000 lies between 3,997,696 (61 × 64 KiB) and 4,063,232; the nearer wins.
     ['snaps to the nearest 64 KiB', range(0, 8 * MB, 1 * MB), 1 * MB, 0, rules, 61 * 64 * KiB],
+    // Headed for 4 connections: the newcomer takes a quarter, the running side is cut again later.
+    ['a quarter for the newcomer when 4 parts are wanted', range(0, 8 * MB, 1 * MB), 1 * MB, 0, align, 6 * MB],
     // When snapping would break a floor, the exact point stays.
     ['no snap across a floor', range(100, 100 + 512 * KiB, 1 * MB), 1 * MB, 0, rules, 100 + 256 * KiB],
   ];
   for (const [name, r, newRate, setup, theseRules, expected] of cases) {
-    assert.equal(balancedSplitPoint(r, newRate, setup, theseRules), expected, name);
+    const parts = name.includes('4 parts') ? 4 : 2;
+    assert.equal(balancedSplitPoint(r, newRate, setup, theseRules, parts), expected, name);
   }
 });
 
@@ -105,4 +109,22 @@ test('chooseSplit: the range that finishes last, or nothing (table)', () => {
     if (expected === null) assert.equal(work, null, name);
     else assert.deepEqual(work, { kind: 'split', ...expected, gain: expected.end - expected.at }, name);
   }
+});
+
+test('targetParts: free slots, floors and time each bound how many connections share a range (table)', () => {
+  const cases: Array<[string, MeasuredRange, number, number]> = [
+    // name, range, free slots, expected parts (setup 20 ms: threshold 2 s, so parts of at least 1 s)
+    ['one free slot: halve', range(0, 8 * MB, 1 * MB), 1, 2],
+    ['7 free, 8 s left: 8 parts of 1 s', range(0, 8 * MB, 1 * MB), 7, 8],
+    ['7 free, 2 MB at 200 KB/s: 7 floors', range(0, 2 * MB, 200_000), 7, 7],
+    ['15 free, 4.5 s left: 4 parts', range(0, 4.5 * MB, 1 * MB), 15, 4],
+    ['at least 2 (the caller decided to split)', range(0, 1 * MB, 1 * MB), 7, 2],
+  ];
+  for (const [name, r, free, expected] of cases) assert.equal(targetParts(r, free, 20, rules), expected, name);
+});
+
+test('chooseSplit with free slots fills them in shares, not halvings', () => {
+  // 2 MB at 200 KB/s with 7 slots free: the newcomer gets about a seventh (one share, aligned), not 1 MB.
+  const work = chooseSplit({ active: [range(0, 2 * MB, 200_000, 1)], setupMs: 20, rules, free: 7 });
+  assert.deepEqual(work, { kind: 'split', id: 1, at: 26 * 64 * KiB, end: 2 * MB, gain: 2 * MB - 26 * 64 * KiB });
 });
