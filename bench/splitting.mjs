@@ -179,7 +179,7 @@ const median = (xs) => {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const fmt = (x) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
-const span = (xs) => (Math.min(...xs) < Math.max(...xs) ? ` (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '');
+const span = (xs) => (fmt(Math.min(...xs)) !== fmt(Math.max(...xs)) ? ` (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '');
 const summary = [
   '| scenario | wall, s: median (min–max) | requests | refusals | most served at once | served MiB | result | issue target |',
   '|---|---|---|---|---|---|---|---|',
