@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pdl benchmark harness: pdl against curl and aria2c, served by a private nginx on 127.0.0.1.
-# Usage: bash bench/run.sh [all|single|many|unthrottled|throttled|norange|files|mixed]...   (see bench/README.md)
+# Usage: bash bench/run.sh [all|single|many|unthrottled|throttled|norange|files|mixed|splitting]...   (see bench/README.md)
 # Every timed run is prepared per /work/shared/BENCHMARKING.md: memory warm-up, page cache warm-up, tools
 # interleaved round by round. Results: bench/out/results-<stamp>.md (+ runs-<stamp>.tsv, logs-<stamp>/).
 set -uo pipefail
@@ -12,6 +12,13 @@ usage() {
 }
 
 # --- what to run ------------------------------------------------------------------------------------------
+# `splitting` needs per-connection throttles nginx cannot vary per scenario: bench/splitting.mjs serves them
+# from the test fixture server instead, and runs on its own (no nginx, curl or aria2c).
+if [[ ${1:-} == splitting ]]; then
+  shift
+  exec node "$(dirname "${BASH_SOURCE[0]}")/splitting.mjs" "$@"
+fi
+
 SCENARIOS=()
 for arg in "${@:-all}"; do
   case $arg in

@@ -45,7 +45,12 @@ export type FaultAction =
   | { type: 'ignore-range' }
   | { type: 'redirect'; location: string; status?: RedirectStatus }
   /** Bump the file's version (new content, ETag, Last-Modified) before answering; other faults still apply. */
-  | { type: 'change-version' };
+  | { type: 'change-version' }
+  /**
+   * This response crawls at `bytesPerSecond` instead of the file's `throttle`: a straggler connection among
+   * fast peers (pick it with `attempts` and/or `rangeStart`, e.g. the first range not starting at 0).
+   */
+  | { type: 'throttle'; bytesPerSecond: number };
 
 export type Fault = FaultWhen & FaultAction;
 

@@ -33,6 +33,22 @@ export interface FixtureStats {
   bytesServed: number;
   /** Requests (any method) per path. */
   requestsByPath: Record<string, number>;
+  /** Requests of any method and path, refused ones included. */
+  requests: number;
+  /** Requests answered with the parallel limit's status because too many were being served (see ParallelLimit). */
+  refusals: number;
+  /** The most requests served at once, refused ones not counted (maxConcurrentRequests counts them). */
+  maxConcurrentServed: number;
+}
+
+/**
+ * A host that serves at most `max` requests at once, like nginx `limit_conn`: one more gets `status`
+ * (default 503) at once, optionally with Retry-After. Refused requests do not count against the limit.
+ */
+export interface ParallelLimit {
+  max: number;
+  status?: 429 | 503;
+  retryAfter?: string;
 }
 
 /** What a file looks like right now, for computing expectations. */
@@ -63,6 +79,9 @@ export class FixtureServer {
     maxConcurrentRequests: 0,
     bytesServed: 0,
     requestsByPath: {},
+    requests: 0,
+    refusals: 0,
+    maxConcurrentServed: 0,
   };
   readonly #http: Server;
   readonly #routes = new Map<string, Route>();
@@ -71,10 +90,14 @@ export class FixtureServer {
   readonly #started = performance.now();
   #nextSocketId = 1;
   #closing: Promise<void> | undefined;
+  #parallelLimit: ParallelLimit | undefined;
+  /** Requests in flight that were not refused by the parallel limit. */
+  #serving = 0;
 
-  constructor(http: Server, origin: string) {
+  constructor(http: Server, origin: string, parallelLimit?: ParallelLimit) {
     this.#http = http;
     this.origin = origin;
+    this.setParallelLimit(parallelLimit);
     http.on('connection', (socket: Socket) => this.#onConnection(socket));
     http.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
   }
@@ -144,13 +167,22 @@ export class FixtureServer {
     if (changes.faults !== undefined) file.faultHits = [];
   }
 
+  /** Caps the requests served at once (undefined = no cap); applies to requests arriving from now on. */
+  setParallelLimit(limit: ParallelLimit | undefined): void {
+    if (limit !== undefined && (!Number.isSafeInteger(limit.max) || limit.max < 1)) {
+      throw new Error(`Expected a parallel limit of at least 1, got ${limit.max}`);
+    }
+    this.#parallelLimit = limit === undefined ? undefined : { ...limit };
+  }
+
   /** Clears records, counters and attempt numbers; live connection/request counts stay true. */
   reset(): void {
     this.requests.length = 0;
     this.#attempts.clear();
     for (const route of this.#routes.values()) if (route.kind === 'file') route.file.faultHits = [];
     const s = this.stats;
-    Object.assign(s, { connectionsOpened: 0, bytesServed: 0, requestsByPath: {} });
+    Object.assign(s, { connectionsOpened: 0, bytesServed: 0, requestsByPath: {}, requests: 0, refusals: 0 });
+    s.maxConcurrentServed = this.#serving;
     s.maxConcurrentConnections = s.currentConnections;
     s.maxConcurrentRequests = s.currentRequests;
   }
@@ -209,9 +241,21 @@ export class FixtureServer {
     };
     this.requests.push(record);
     s.requestsByPath[path] = (s.requestsByPath[path] ?? 0) + 1;
+    s.requests++;
     s.currentRequests++;
     s.maxConcurrentRequests = Math.max(s.maxConcurrentRequests, s.currentRequests);
     res.once('close', () => s.currentRequests--);
+
+    const limit = this.#parallelLimit;
+    if (limit !== undefined && this.#serving >= limit.max) {
+      s.refusals++;
+      record.faults.push('parallel-limit');
+      const status = limit.status ?? 503;
+      return sendErrorPage(res, record, status, limit.retryAfter !== undefined ? { 'Retry-After': limit.retryAfter } : {});
+    }
+    this.#serving++;
+    s.maxConcurrentServed = Math.max(s.maxConcurrentServed, this.#serving);
+    res.once('close', () => this.#serving--);
 
     this.#respond(res, record).catch((error: unknown) => {
       // A fixture bug must not hang the test: fail the response loudly.
@@ -235,6 +279,8 @@ export interface FixtureServerOptions {
   host?: string;
   /** Default 0 (an ephemeral port). */
   port?: number;
+  /** Serve at most this many requests at once; see ParallelLimit and FixtureServer.setParallelLimit. */
+  parallelLimit?: ParallelLimit;
 }
 
 export async function startFixtureServer(options: FixtureServerOptions = {}): Promise<FixtureServer> {
@@ -249,5 +295,5 @@ export async function startFixtureServer(options: FixtureServerOptions = {}): Pr
     });
   });
   const { port } = http.address() as AddressInfo;
-  return new FixtureServer(http, `http://${host}:${port}`);
+  return new FixtureServer(http, `http://${host}:${port}`, options.parallelLimit);
 }

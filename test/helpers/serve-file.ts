@@ -222,7 +222,7 @@ export async function serveFile(
     ...(encoded !== undefined ? { fixed: encoded } : spec.body !== undefined ? { fixed: Buffer.from(spec.body) } : {}),
     start,
     length: length + extra,
-    throttle: spec.throttle,
+    throttle: fault?.type === 'throttle' ? fault.bytesPerSecond : spec.throttle,
     fault: isBodyFault(fault) ? fault : undefined,
     onBytes,
   });
