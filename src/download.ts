@@ -42,6 +42,8 @@ export async function download(url: string, path: string, options: DownloadOptio
   );
   const summary = await runJob(job, options);
   const result = summary.files[0]!;
+  // The error that stopped the file, its class and cause intact (ChecksumMismatchError, HttpStatusError …).
+  if (result.outcome === 'failed' && result.failure) throw result.failure;
   if (result.outcome === 'failed' && result.error) {
     throw new PdlError(result.error.code, result.error.kind as PdlError['kind'], result.error.message, { url });
   }

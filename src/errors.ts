@@ -320,6 +320,17 @@ export class InternalError extends PdlError {
   }
 }
 
+/**
+ * The same error with a message that says more (where it happened, what to do): a new object of the same class,
+ * code, kind and cause. Errors are not edited once built; context is added by making the error again.
+ */
+export function withMessage<E extends PdlError>(error: E, message: string): E {
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as E;
+  Object.defineProperties(copy, Object.getOwnPropertyDescriptors(error));
+  Object.defineProperty(copy, 'message', { value: message, writable: true, configurable: true, enumerable: false });
+  return copy;
+}
+
 /** Anything that is not a PdlError is a bug of pdl's, not the disk's: say so (exit 1, stack under --verbose). */
 export function internalError(error: unknown, while_: string, path?: string): InternalError {
   const message = error instanceof Error ? error.message : String(error);

@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { download, PdlError } from '../src/index.js';
-import { fixture, KiB, sha256 } from './helpers/engine.js';
+import { ChecksumMismatchError, download, HttpStatusError, PdlError } from '../src/index.js';
+import { fixture, KiB, run, sha256 } from './helpers/engine.js';
+import { makeJob } from './helpers/job.js';
 
 test('download(): one URL to one path through the same engine, verified; failures reject with the PdlError', async (t) => {
   const { server, dir } = await fixture(t);
@@ -40,4 +41,43 @@ test('download(): two calls writing one path at once — one gets the file, the 
   assert.match(lost.reason.message, new RegExp(`pid ${process.pid} `));
   assert.equal(sha256(await readFile(out)), server.file(won === 0 ? '/one.bin' : '/two.bin').sha256);
   assert.deepEqual(await readdir(dir), ['same.bin']);
+});
+
+test('download() rejects with the error that stopped the file, its class and cause intact', async (t) => {
+  const { server, dir } = await fixture(t);
+  server.addFile('/lib.bin', { size: 64 * KiB });
+  const missing = await download(server.url('/missing.bin'), join(dir, 'missing.bin'), { retries: 0 }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  assert.ok(missing instanceof HttpStatusError, String(missing));
+  assert.equal(missing.status, 404);
+
+  const wrong = `sha256:${'0'.repeat(64)}`;
+  const mismatch = await download(server.url('/lib.bin'), join(dir, 'lib.bin'), { checksum: wrong }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  assert.ok(mismatch instanceof ChecksumMismatchError, String(mismatch));
+  assert.equal(mismatch.exitCode, 3);
+  await assert.rejects(readFile(join(dir, 'lib.bin')), { code: 'ENOENT' });
+
+  // A stall that ran out of retries keeps its own class too, and what the network said is its cause.
+  server.addFile('/reset.bin', { size: 64 * KiB, faults: [{ type: 'reset', afterBytes: 0 }] });
+  const reset = await download(server.url('/reset.bin'), join(dir, 'reset.bin'), { retries: 0 }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  assert.ok(reset instanceof PdlError, String(reset));
+  assert.equal(reset.exitCode, 4);
+  assert.ok(reset.cause !== undefined, 'the network error is kept as the cause');
+});
+
+test('a failed file result carries the error for library callers, but reports and JSON leave it out', async (t) => {
+  const { server, dir } = await fixture(t);
+  const { summary } = await run(makeJob(dir, [{ url: server.url('/missing.bin'), retries: 0 }]));
+  const file = summary.files[0]!;
+  assert.ok(file.failure instanceof HttpStatusError);
+  assert.equal(JSON.parse(JSON.stringify(file)).failure, undefined);
+  assert.equal(file.error?.code, 'E_HTTP_STATUS');
 });

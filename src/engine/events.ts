@@ -3,6 +3,7 @@
  * Progress events are coalesced by the engine (a few per second per file), never one per chunk.
  */
 import { EventEmitter } from 'node:events';
+import type { PdlError } from '../errors.js';
 
 /**
  * `unchanged`: `ifExists: newer` found the local copy current (the server said 304, or it matches the checksum);
@@ -93,6 +94,8 @@ export interface FileResult {
   elapsedMs: number;
   sha256: string | undefined;
   error: FailureInfo | undefined;
+  /** The error itself, class and `cause` intact, for library callers (not enumerable: reports and JSON leave it out). */
+  readonly failure?: PdlError;
 }
 
 export interface RunSummary {

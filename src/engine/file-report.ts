@@ -61,7 +61,7 @@ export class FileReport {
     const failure: FailureInfo = { code: error.code, kind: error.kind, message: maskSecrets(error.message, this.#file.secrets) };
     const stoppedAt = size === undefined ? `${completedBytes} bytes` : `${completedBytes} of ${size} bytes`;
     this.#events.emit('file:failed', { ...this.ref, error: failure, transferred: this.#meter.total, elapsedMs: this.#elapsed(), stoppedAt });
-    this.#settle({ outcome: 'failed', size, sha256: undefined, error: failure }, completedBytes);
+    this.#settle({ outcome: 'failed', size, sha256: undefined, error: failure }, completedBytes, error);
   }
 
   interrupted(size: number | undefined, completedBytes: number): void {
@@ -73,8 +73,10 @@ export class FileReport {
     return Date.now() - this.#startedAt;
   }
 
-  #settle(r: Pick<FileResult, 'outcome' | 'size' | 'sha256' | 'error'>, completedBytes: number): void {
+  #settle(r: Pick<FileResult, 'outcome' | 'size' | 'sha256' | 'error'>, completedBytes: number, error?: PdlError): void {
     this.#settled = true;
-    this.#resolve({ ...this.ref, ...r, transferred: this.#meter.total, completedBytes, elapsedMs: this.#elapsed() });
+    const result: FileResult = { ...this.ref, ...r, transferred: this.#meter.total, completedBytes, elapsedMs: this.#elapsed() };
+    if (error) Object.defineProperty(result, 'failure', { value: error, enumerable: false });
+    this.#resolve(result);
   }
 }

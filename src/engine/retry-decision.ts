@@ -2,7 +2,7 @@
  * Turns a failed attempt into "retry after N ms" or "give up with this error": the pure backoff policy lives in
  * retry.ts; this maps real error objects (a source's typed errors, node's and undici's transport errors) onto it.
  */
-import { NetworkError, PdlError, RemoteStatusError, ShortBodyError, StallError } from '../errors.js';
+import { NetworkError, PdlError, RemoteStatusError, ShortBodyError, StallError, withMessage } from '../errors.js';
 import { maskSecrets } from '../job/resolved.js';
 import { chooseRetryDelay, classifyNetworkError } from './retry.js';
 
@@ -30,10 +30,7 @@ export function isRetryable(error: unknown): boolean {
 
 function finalError(error: unknown, reason: string, url: string, exhausted: number | undefined): PdlError {
   const suffix = exhausted !== undefined ? ` (after ${exhausted} ${exhausted === 1 ? 'retry' : 'retries'})` : '';
-  if (error instanceof PdlError) {
-    if (suffix) error.message += suffix;
-    return error;
-  }
+  if (error instanceof PdlError) return suffix ? withMessage(error, `${error.message}${suffix}`) : error;
   return new NetworkError(`${reason}${suffix}`, { url, cause: error });
 }
 

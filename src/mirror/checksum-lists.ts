@@ -13,7 +13,7 @@
  */
 import { basename } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { ChecksumListError, InterruptedError, PdlError, StallError } from '../errors.js';
+import { ChecksumListError, InterruptedError, PdlError, StallError, withMessage } from '../errors.js';
 import { retrying, STOPPED } from '../engine/retry-loop.js';
 import { HttpSource } from '../http/source.js';
 import { fileNameFromUrl } from '../job/paths.js';
@@ -96,8 +96,7 @@ function asFailure(list: ChecksumListRef): (error: unknown) => PdlError {
       return new ChecksumListError(`cannot read checksum list ${list.displayUrl}: ${message}`, { url: list.displayUrl, cause: error });
     }
     // Shared by every file naming the list: say once which request failed, keeping the class (and exit code).
-    if (!error.message.includes(list.displayUrl)) error.message = `checksum list ${list.displayUrl}: ${error.message}`;
-    return error;
+    return error.message.includes(list.displayUrl) ? error : withMessage(error, `checksum list ${list.displayUrl}: ${error.message}`);
   };
 }
 

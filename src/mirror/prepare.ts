@@ -4,7 +4,7 @@
  * with a readable control file that matches.
  */
 import { lstat, unlink } from 'node:fs/promises';
-import { ChecksumMismatchError, LocalIOError, toLocalIOError } from '../errors.js';
+import { ChecksumMismatchError, withMessage, LocalIOError, toLocalIOError } from '../errors.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import type { MirrorEntry } from '../storage/mirror-state.js';
 import type { OutputDir } from '../storage/output-dir.js';
@@ -105,8 +105,7 @@ async function keepExisting(file: ResolvedFile, entry: MirrorEntry | undefined):
   const actual = digests[wanted] ?? '';
   if (actual !== file.checksum.hex) {
     const error = new ChecksumMismatchError(wanted, file.checksum.hex, actual, { url: file.displayUrl, path: file.path, source: 'existing file checksum' });
-    error.message += ` (${file.relPath} is left as it is; set ifExists: overwrite to replace it)`;
-    throw error;
+    throw withMessage(error, `${error.message} (${file.relPath} is left as it is; set ifExists: overwrite to replace it)`);
   }
   return { action: 'skip', reason: 'already present, checksum verified', size: stats.size, sha256: digests.sha256 };
 }
