@@ -20,7 +20,7 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 /** What a fresh clone holds that packing needs; dist/ is deliberately absent. */
-const CHECKOUT = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'LICENSE', 'README.md', 'jobs.example.yaml', 'src', 'schemas'];
+const CHECKOUT = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'LICENSE', 'README.md', 'jobs.example.yaml', 'src', 'schemas'];
 
 /** npm run by `npm test` exports npm_* settings of the outer project (its prefix, its lifecycle); drop them. */
 function cleanEnv(): Record<string, string | undefined> {
@@ -55,6 +55,9 @@ test('npm pack of a fresh checkout builds dist/, and the installed tarball gives
   await run(NPM, ['install', '--global', '--prefix', prefix, join(dir, info!.filename)], { cwd: dir, env: installEnv, timeout: 90_000 });
   const pdl = process.platform === 'win32' ? join(prefix, 'pdl.cmd') : join(prefix, 'bin', 'pdl');
 
+  // npm 11 may be allowed to run `prepare` in an installed copy: it must leave the shipped build alone there.
+  const installed = join(prefix, process.platform === 'win32' ? '' : 'lib', 'node_modules', 'pdl-downloader');
+  await run(NPM, ['run', 'prepare'], { cwd: installed, env });
   const version = await run(pdl, ['--version'], { cwd: dir, env });
   const { version: expected } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   assert.equal(version.stdout.trim(), `pdl ${expected}`);
