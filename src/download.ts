@@ -9,7 +9,7 @@ import type { RunOptions } from './run-job.js';
 import { runJob } from './run-job.js';
 import type { FileResult } from './engine/events.js';
 
-export interface DownloadOptions extends Pick<RunOptions, 'dispatcher' | 'signal' | 'events'> {
+export interface DownloadOptions extends Pick<RunOptions, 'dispatcher' | 'proxy' | 'signal' | 'events'> {
   connections?: number;
   checksum?: string;
   headers?: Record<string, string>;

@@ -11,5 +11,6 @@ export { download, type DownloadOptions } from './download.js';
 export { EngineEmitter } from './engine/events.js';
 export type { EngineEvents, EngineEventName, FileResult, FileOutcome, RunSummary } from './engine/events.js';
 export { createDispatcher, type DispatcherOptions } from './http/agent.js';
+export type { ProxySettings } from './http/proxy.js';
 export { createReporter, type Reporter, type ReporterKind, type ReporterOptions } from './report/index.js';
 export * from './errors.js';

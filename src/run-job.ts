@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import { EngineEmitter, type RunSummary } from './engine/events.js';
 import { runTransfers, type TransferOptions } from './engine/run.js';
 import { createDispatcher } from './http/agent.js';
+import type { ProxySettings } from './http/proxy.js';
 import { HttpSource } from './http/source.js';
 import type { ResolvedFile, ResolvedJob } from './job/resolved.js';
 import { applyChecksumLists } from './mirror/checksum-lists.js';
@@ -16,6 +17,8 @@ import { OutputDir } from './storage/output-dir.js';
 export interface RunOptions extends Pick<TransferOptions, 'signal' | 'events' | 'failFast'> {
   /** undici dispatcher to use; by default pdl makes one sized from the job's limits and closes it after. */
   dispatcher?: Dispatcher;
+  /** Proxies for the dispatcher pdl makes (ignored when `dispatcher` is given); the engine reads no environment. */
+  proxy?: ProxySettings | undefined;
   /** Keep `.pdl-state.json` in the output root even if no file uses `ifExists: newer` (`pdl lock` needs it). */
   keepState?: boolean;
 }
@@ -24,7 +27,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   const events = options.events ?? new EngineEmitter();
   // Pools are per origin and a redirect can send several hosts to one origin (a CDN): the scheduler enforces
   // perHost by the hosts in the job, so the pools must not be the tighter limit.
-  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections });
+  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections, proxy: options.proxy });
   try {
     const loaded = await MirrorState.load(job.dir);
     // The state file serves `ifExists: newer`. It is kept current by every run in a root that uses it (or did, so a

@@ -10,6 +10,7 @@ import { createReporter, defaultReporterKind, type ReporterKind } from '../repor
 import { buildRunReport, writeRunReport } from '../report/run-report.js';
 import { exitCodeForRun } from './exit-code.js';
 import type { CliIO } from './main.js';
+import { proxyFromEnv } from './proxy-env.js';
 
 export interface ExecuteOptions {
   reporter: string | undefined;
@@ -37,6 +38,7 @@ export function reporterKind(value: string | undefined, io: CliIO): ReporterKind
 
 export async function execute(job: ResolvedJob, options: ExecuteOptions, io: CliIO): Promise<number> {
   const kind = reporterKind(options.reporter, io);
+  const proxy = proxyFromEnv(io.env);
   const reporter = await createReporter(kind, {
     out: io.stdout,
     err: io.stderr,
@@ -51,7 +53,7 @@ export async function execute(job: ResolvedJob, options: ExecuteOptions, io: Cli
   const startedAt = new Date();
   let summary: RunSummary;
   try {
-    summary = await runJob(job, { events, signal: limit.signal, failFast: options.failFast, keepState: options.keepState === true });
+    summary = await runJob(job, { events, proxy, signal: limit.signal, failFast: options.failFast, keepState: options.keepState === true });
   } catch (error) {
     // The live display holds the event loop open until it is ended.
     await reporter.end(emptySummary()).catch(() => undefined);

@@ -9,6 +9,7 @@ Usage:
   pdl plan <job.yaml> [options]    ask the servers (no bodies) what a run would do to each file, and how many bytes
   pdl validate <job.yaml>          check a job file; list every problem with line:column
   pdl schema                       print the job file's JSON Schema (for editors)
+  pdl init [jobs.yaml] [--force]   write a commented starter job and the schema its first line names
   pdl lock <job.yaml>              run the job and write <job>.lock.yaml (sizes, sha256) to commit
   pdl pin <job.yaml>               add checksum: sha256:… to entries without one, in the job file
   pdl --version | --help
@@ -90,6 +91,17 @@ Exit code 0 when the plan was made (whatever it says), 2 for a bad job file.
 export const schemaHelp = `Usage: pdl schema
 
 Prints the JSON Schema of job files (the same as schemas/job.schema.json).
+`;
+
+export const initHelp = `Usage: pdl init [jobs.yaml] [--force]
+
+Writes a commented starter job (default jobs.yaml) and, in the same folder, pdl.schema.json: the job's first
+line names that schema, so editors using yaml-language-server (VS Code's YAML extension and others) validate the
+job and explain every field on hover. Existing files are never replaced (exit 2, nothing written) unless --force.
+
+Options:
+  --force                 replace jobs.yaml and pdl.schema.json if they exist
+  -h, --help              this help
 `;
 
 const observedOptions = `Options (as for pdl run):

@@ -23,6 +23,7 @@ const commands: Record<string, () => Promise<Command>> = {
   validate: async () => (await import('./commands/validate.js')).validateCommand,
   plan: async () => (await import('./commands/plan.js')).planCommand,
   schema: async () => (await import('./commands/schema.js')).schemaCommand,
+  init: async () => (await import('./commands/init.js')).initCommand,
   lock: async () => (await import('./commands/lock.js')).lockCommand,
   pin: async () => (await import('./commands/pin.js')).pinCommand,
 };

@@ -49,6 +49,8 @@ interface Quantity {
   parse: (value: string | number) => number;
   /** The sentence after "expected", e.g. `a size from 64KiB to 1TiB such as 4MiB`. */
   expected: string;
+  /** What an editor says about any value of the wrong form: every form accepted, and the bounds. */
+  editorMessage: string;
   min: number;
   max: number;
   /** 0 is allowed below `min` (rate: unlimited). */
@@ -75,8 +77,11 @@ function quantity(kind: Quantity, title: string, description: string) {
       if (!inRange) ctx.addIssue({ code: 'custom', message: e.error({ input: value }) ?? '' });
     })
     .describe(description)
-    .meta({ title });
+    .meta({ title, [EDITOR_MESSAGE]: kind.editorMessage });
 }
+
+/** Marks a quantity for `forEditors`; not a JSON Schema keyword, and gone from the output. */
+const EDITOR_MESSAGE = 'x-pdl-editor-message';
 
 const UNITS_HELP = 'bytes, or 4MiB, 512KiB, 1.5GB, 4m (KB/MB/GB = 1000ⁿ; KiB/MiB/GiB and k/m/g = 1024ⁿ)';
 const SPLIT_RANGE = `from ${formatSize(MIN_SPLIT_SIZE.min)} to ${formatSize(MIN_SPLIT_SIZE.max)}`;
@@ -84,13 +89,19 @@ const TIMEOUT_RANGE = `from ${formatDuration(TIMEOUT.min)} to ${formatDuration(T
 const RATE_RANGE = `from ${formatSize(RATE.min)}/s to ${formatSize(RATE.max)}/s`;
 const minSplitSize = (scope: string) =>
   quantity(
-    { pattern: SIZE_PATTERN, parse: parseSize, ...MIN_SPLIT_SIZE, expected: `a size ${SPLIT_RANGE} such as 4MiB` },
+    {
+      pattern: SIZE_PATTERN, parse: parseSize, ...MIN_SPLIT_SIZE, expected: `a size ${SPLIT_RANGE} such as 4MiB`,
+      editorMessage: `Expected a size such as 4MiB, 512KiB or 1.5GB, or a number of bytes; ${SPLIT_RANGE}`,
+    },
     'Minimum split size',
     `Never split ${scope} into ranges smaller than this: ${UNITS_HELP}; ${SPLIT_RANGE}`,
   );
 const timeout = () =>
   quantity(
-    { pattern: DURATION_PATTERN, parse: parseDuration, ...TIMEOUT, expected: `a duration ${TIMEOUT_RANGE} such as 30s` },
+    {
+      pattern: DURATION_PATTERN, parse: parseDuration, ...TIMEOUT, expected: `a duration ${TIMEOUT_RANGE} such as 30s`,
+      editorMessage: `Expected a duration such as 30s, 2m or 500ms, or a number of milliseconds; ${TIMEOUT_RANGE}`,
+    },
     'Stall timeout',
     `A connection that delivers no bytes for this long is dropped and retried: milliseconds, or 500ms, 30s, 2m, 1h; ${TIMEOUT_RANGE}`,
   );
@@ -98,6 +109,7 @@ export const rateSchema = quantity(
   {
     pattern: RATE_PATTERN, parse: parseRate, ...RATE, zero: true,
     expected: `0 (unlimited) or a rate ${RATE_RANGE} such as 50MiB`,
+    editorMessage: `Expected a rate in bytes per second such as 20MiB, 20MiB/s or 1.5MB, or a number of bytes; 0 = unlimited, otherwise ${RATE_RANGE}`,
   },
   'Rate limit',
   `Bytes per second over the whole run, 0 = unlimited, otherwise ${RATE_RANGE}: ${UNITS_HELP}, "/s" optional`,
@@ -282,7 +294,32 @@ export type FileEntryInput = z.input<typeof fileEntrySchema>;
 
 /** JSON Schema (draft-07, which editors support best) of the INPUT users write; unknown keys disallowed. */
 export function jobJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(jobSchema, { io: 'input', target: 'draft-07', unrepresentable: 'throw' }) as Record<string, unknown>;
+  return forEditors(z.toJSONSchema(jobSchema, { io: 'input', target: 'draft-07', unrepresentable: 'throw' }));
+}
+
+type JsonNode = Record<string, unknown>;
+
+/**
+ * A quantity (`30s` or 30000) comes out of zod as `anyOf: [integer, string]`. yaml-language-server reports a value
+ * matching neither by the integer branch ("Incorrect type. Expected integer" for `30 seconds`) and shows the title
+ * once per branch on hover. One node typed `["integer", "string"]` means the same (`pattern` constrains only
+ * strings, `minimum`/`maximum` only numbers) and lets the editor say which forms are accepted: `errorMessage` and
+ * `patternErrorMessage` are yaml-language-server's keywords for that, and other validators ignore them.
+ */
+function forEditors(node: unknown): JsonNode {
+  if (Array.isArray(node)) return node.map(forEditors) as unknown as JsonNode;
+  if (typeof node !== 'object' || node === null) return node as JsonNode;
+  const out: JsonNode = {};
+  for (const [key, value] of Object.entries(node)) out[key] = forEditors(value);
+  const message = out[EDITOR_MESSAGE];
+  if (typeof message !== 'string') return out;
+  delete out[EDITOR_MESSAGE];
+  const [integer, string] = (out.anyOf ?? []) as JsonNode[];
+  if (integer?.type !== 'integer' || string?.type !== 'string') throw new Error(`a quantity should be anyOf [integer, string]`);
+  delete out.anyOf;
+  const { type: _integer, ...bounds } = integer;
+  const { type: _string, ...text } = string;
+  return { type: ['integer', 'string'], ...bounds, ...text, ...out, errorMessage: message, patternErrorMessage: message };
 }
 
 /** The committed file's exact text: 2-space JSON and a trailing newline. */

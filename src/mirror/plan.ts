@@ -7,6 +7,7 @@
 import type { Dispatcher } from 'undici';
 import { PdlError } from '../errors.js';
 import { createDispatcher } from '../http/agent.js';
+import type { ProxySettings } from '../http/proxy.js';
 import { applyChecksumLists } from './checksum-lists.js';
 import { maskSecrets, type ResolvedFile, type ResolvedJob } from '../job/resolved.js';
 import { MirrorState } from '../storage/mirror-state.js';
@@ -40,11 +41,13 @@ export interface Plan {
 
 export interface PlanOptions {
   dispatcher?: Dispatcher;
+  /** As RunOptions.proxy. */
+  proxy?: ProxySettings | undefined;
   signal?: AbortSignal;
 }
 
 export async function planJob(job: ResolvedJob, options: PlanOptions = {}): Promise<Plan> {
-  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections });
+  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections, proxy: options.proxy });
   const signal = options.signal ?? new AbortController().signal;
   const output = new OutputDir(job.dir);
   const { state } = await MirrorState.load(job.dir);

@@ -51,10 +51,17 @@ describe('job JSON Schema', () => {
     assert.ok(patterns >= 5);
   });
 
-  it('offers sizes and durations as number or string', () => {
-    const schema = jobJsonSchema() as { properties: { defaults: { properties: Record<string, { anyOf?: { type: string }[] }> } } };
-    for (const key of ['minSplitSize', 'timeout']) {
-      assert.deepEqual(schema.properties.defaults.properties[key]?.anyOf?.map((branch) => branch.type), ['integer', 'string'], key);
+  it('offers sizes, durations and rates as number or string, one node each with a message naming the forms', () => {
+    const schema = jobJsonSchema() as { properties: Record<string, { properties: Record<string, Json> }> };
+    for (const [group, key] of [['defaults', 'minSplitSize'], ['defaults', 'timeout'], ['limits', 'rate']] as const) {
+      const node = schema.properties[group]!.properties[key]!;
+      assert.deepEqual(node.type, ['integer', 'string'], key);
+      assert.equal(node.anyOf, undefined, key);
+      assert.equal(typeof node.pattern, 'string', key);
+      assert.equal(typeof node.minimum, 'number', key);
+      assert.match(String(node.patternErrorMessage), /^Expected .* such as .*, or a number of /, key);
+      assert.equal(node.errorMessage, node.patternErrorMessage, key);
+      assert.equal(Object.keys(node).some((name) => name.startsWith('x-')), false, key);
     }
   });
 });

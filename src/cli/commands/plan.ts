@@ -5,6 +5,7 @@ import { formatBytes,oneLine } from '../../report/format.js';
 import { listFlag,parse,stringFlag } from '../args.js';
 import { applyOverrides } from '../job-overrides.js';
 import { planHelp } from '../help.js';
+import { proxyFromEnv } from '../proxy-env.js';
 import type { CliIO } from '../main.js';
 import { resolve } from 'node:path';
 
@@ -24,7 +25,7 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
   const loaded = await loadJobFile(positionals[0]!, { env: io.env, ...(dir !== undefined ? { dir: resolve(io.cwd, dir) } : {}) });
   // The same selection `pdl run` would make with the same flags, so the plan describes that run.
   const job = applyOverrides(loaded, { only, newer: values.newer === true });
-  const plan = await planJob(job, { signal: io.signal });
+  const plan = await planJob(job, { signal: io.signal, proxy: proxyFromEnv(io.env) });
   io.stdout.write(formatFilePlan(plan));
   return 0;
 }
