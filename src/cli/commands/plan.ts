@@ -2,7 +2,7 @@
 import { bytesOf,planJob,type Plan,type PlannedFile } from '../../mirror/plan.js';
 import { loadJobFile } from '../../job/load.js';
 import { formatBytes,oneLine } from '../../report/format.js';
-import { listFlag,parse,stringFlag } from '../args.js';
+import { COMMAND_OPTIONS,listFlag,parse,stringFlag } from '../args.js';
 import { applyOverrides } from '../job-overrides.js';
 import { planHelp } from '../help.js';
 import type { CliIO } from '../main.js';
@@ -12,11 +12,11 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(
     'plan',
     argv,
-    { dir: { type: 'string' }, only: { type: 'string', multiple: true }, newer: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' } },
+    COMMAND_OPTIONS.plan,
     { min: 1, max: 1, names: 'the job file' },
   );
   if (values.help) {
-    io.stdout.write(planHelp);
+    io.stdout.write(planHelp());
     return 0;
   }
   const dir = stringFlag(values.dir);
