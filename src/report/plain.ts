@@ -103,6 +103,8 @@ export class PlainReporter implements Reporter {
 
 function startSize(e: EngineEvents['file:start']): string {
   const size = formatSize(e.size);
+  // Said once, where the file starts: why `-c 8` uses one connection, and why a stop will not be resumable.
+  if (!e.ranges) return `${size}, one connection: the server does not accept byte ranges, so a stop cannot be resumed`;
   return e.resumedBytes > 0 ? `${size}, resuming at ${formatBytes(e.resumedBytes)}` : size;
 }
 

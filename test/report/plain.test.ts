@@ -34,7 +34,7 @@ function emitFileLifecycle(events: EngineEmitter, clock: { t: number }): void {
   events.emit('range:done', { ...ref(0, 'a.bin'), connection: 3, start: 0, end: 4 * MiB });
   clock.t = 3000;
   events.emit('file:done', { ...ref(0, 'a.bin'), outcome: 'downloaded', size: 12 * MiB, transferred: 12 * MiB, elapsedMs: 3000, sha256: undefined });
-  events.emit('file:start', { ...ref(1, 'd.bin'), size: 12 * MiB, resumedBytes: 8 * MiB, ranges: false });
+  events.emit('file:start', { ...ref(1, 'd.bin'), size: 12 * MiB, resumedBytes: 8 * MiB, ranges: true });
   events.emit('file:done', { ...ref(1, 'd.bin'), outcome: 'resumed', size: 12 * MiB, transferred: 4 * MiB, elapsedMs: 2000, sha256: undefined });
   events.emit('file:done', { ...ref(2, 'c.bin'), outcome: 'skipped', size: MiB, transferred: 0, elapsedMs: 1, sha256: undefined, reason: 'already complete' });
   const error = { code: 'E_HTTP_STATUS', kind: 'protocol', message: 'HTTP 500 \x1b[31mboom\x1b[0m\nsecond line' };

@@ -37,7 +37,9 @@ export function formatFilePlan(plan: Plan): string {
   for (const file of plan.files) counts.set(file.action, (counts.get(file.action) ?? 0) + 1);
   const fetching = plan.files.filter((file) => bytesOf(file) !== 0).length;
   const unknown = plan.unknownSizes > 0 ? ` + ${plan.unknownSizes} file${plan.unknownSizes === 1 ? '' : 's'} of unknown size` : '';
-  lines.push(`total: ${bytes(plan.totalBytes)} to transfer${unknown}; ${fetching} of ${plan.files.length} files to fetch (${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')})`);
+  const failing = counts.get('fail') ?? 0;
+  const fails = failing > 0 ? `; ${failing} of ${plan.files.length} file${plan.files.length === 1 ? '' : 's'} would fail` : '';
+  lines.push(`total: ${bytes(plan.totalBytes)} to transfer${unknown}; ${fetching} of ${plan.files.length} files to fetch (${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')})${fails}`);
   return `${lines.join('\n')}\n`;
 }
 
