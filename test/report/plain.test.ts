@@ -105,7 +105,7 @@ test('plain timestamps every line with the injected clock', async () => {
   clock.t = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
   events.emit('file:start', { ...ref(0, 'a.bin'), size: undefined, resumedBytes: 0, ranges: false });
   await reporter.end(emptySummary);
-  assert.match(err.lines()[0] ?? '', /^2025-01-02T03:04:05\.678Z start  a\.bin \(size unknown\)/);
+  assert.match(err.lines()[0] ?? '', /^2025-01-02T03:04:05\.678Z start  a\.bin \(size unknown, one connection/);
   assert.deepEqual(out.lines(), ['2025-01-02T03:04:05.678Z 1 done, 1 skipped, 1 failed, 12.0 MiB in 3.0s (4.0 MiB/s)']);
 });
 
