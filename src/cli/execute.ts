@@ -22,7 +22,7 @@ export interface ExecuteOptions {
   /** Absolute path: write a JSON report of the run there, whatever its end. */
   reportPath?: string | undefined;
   /**
-   * Called with the summary once the run ended (after the reporter's summary): `pdl lock`/`pin` read the results,
+   * Called with the summary once the run ended (before the reporter's summary): `pdl lock`/`pin` read the results,
    * `run --frozen` checks them against the lock. A PdlError it throws becomes the exit code (and the report's error).
    */
   afterRun?: ((summary: RunSummary, exitCode: number) => Promise<void>) | undefined;
@@ -31,7 +31,7 @@ export interface ExecuteOptions {
 }
 
 export function reporterKind(value: string | undefined, io: CliIO): ReporterKind {
-  if (value === undefined) return defaultReporterKind(io.stderr);
+  if (value === undefined) return defaultReporterKind(io.stderr, io.env);
   if (value === 'tty' || value === 'plain' || value === 'json') return value;
   throw new UsageError(`--reporter: expected tty, plain or json, got "${value}"`);
 }
@@ -45,7 +45,7 @@ export async function execute(job: ResolvedJob, options: ExecuteOptions, io: Cli
     quiet: options.quiet,
     verbose: options.verbose,
     // Log lines from cron and CI carry a time; a person at a terminal does not need one.
-    timestamps: kind === 'plain' && io.stdout.isTTY !== true,
+    timestamps: kind === 'plain' && io.stderr.isTTY !== true,
   });
   const events = new EngineEmitter();
   reporter.attach(events);
@@ -55,16 +55,17 @@ export async function execute(job: ResolvedJob, options: ExecuteOptions, io: Cli
   try {
     summary = await runJob(job, { events, proxy, signal: limit.signal, failFast: options.failFast, keepState: options.keepState === true });
   } catch (error) {
+    const failure = error instanceof PdlError ? error : undefined;
+    const exitCode = failure?.exitCode ?? EXIT_CODES.someFailed;
     // The live display holds the event loop open until it is ended.
-    await reporter.end(emptySummary()).catch(() => undefined);
+    await reporter.end(emptySummary(), exitCode).catch(() => undefined);
     if (options.reportPath !== undefined) {
-      const failure = error instanceof PdlError ? error : undefined;
       const report = buildRunReport({
         job,
         summary: emptySummary(),
         startedAt,
         finishedAt: new Date(),
-        exitCode: failure?.exitCode ?? EXIT_CODES.someFailed,
+        exitCode,
         error: { code: failure?.code ?? 'E_INTERNAL', message: error instanceof Error ? error.message : String(error) },
       });
       // The run's own error is what the user needs to see; a report that cannot be written is secondary here.
@@ -74,16 +75,20 @@ export async function execute(job: ResolvedJob, options: ExecuteOptions, io: Cli
   } finally {
     limit.clear();
   }
-  await reporter.end(summary);
   let exitCode = exitCodeForRun(summary);
   let failure: PdlError | undefined;
   try {
+    // Before the reporter's summary, which states the exit code (--reporter json): a frozen check may change it.
     await options.afterRun?.(summary, exitCode);
   } catch (error) {
-    if (!(error instanceof PdlError)) throw error;
+    if (!(error instanceof PdlError)) {
+      await reporter.end(summary).catch(() => undefined);
+      throw error;
+    }
     failure = error;
     exitCode = error.exitCode;
   }
+  await reporter.end(summary, exitCode);
   if (options.reportPath !== undefined) {
     const error = failure === undefined ? {} : { error: { code: failure.code, message: failure.message } };
     await writeRunReport(options.reportPath, buildRunReport({ job, summary, startedAt, finishedAt: new Date(), exitCode, ...error }));

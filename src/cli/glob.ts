@@ -1,29 +1,19 @@
 /**
- * `--only` patterns on output paths: `*` matches within one path segment, `**` across segments, `?` one
- * character. A pattern without a slash matches the file name in any folder (like .gitignore).
+ * `--only` patterns on output paths, with picomatch: `*` within a folder, `**` across, `?`, braces `{iso,img}`,
+ * classes `[lm]`, and `!` to exclude. A pattern without a slash matches the file name in any folder (like
+ * .gitignore). A path is selected when it matches some positive pattern (or there is none) and no negative one.
  */
-export function globToRegExp(pattern: string): RegExp {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i]!;
-    if (char === '*') {
-      if (pattern[i + 1] === '*') {
-        const slash = pattern[i + 2] === '/';
-        source += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else {
-        source += '[^/]*';
-      }
-    } else if (char === '?') {
-      source += '[^/]';
-    } else {
-      source += char.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
-    }
-  }
-  const anywhere = !pattern.includes('/');
-  return new RegExp(`^${anywhere ? '(?:.*/)?' : ''}${source}$`);
+import picomatch from 'picomatch';
+
+export type PathMatcher = (path: string) => boolean;
+
+export function pathMatcher(patterns: readonly string[]): PathMatcher {
+  const compile = (pattern: string) => picomatch(pattern, { dot: true, basename: !pattern.includes('/') });
+  const positive = patterns.filter((p) => !p.startsWith('!')).map(compile);
+  const negative = patterns.filter((p) => p.startsWith('!')).map((p) => compile(p.slice(1)));
+  return (path) => (positive.length === 0 || positive.some((m) => m(path))) && !negative.some((m) => m(path));
 }
 
 export function matchesAny(path: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => globToRegExp(pattern).test(path));
+  return pathMatcher(patterns)(path);
 }

@@ -1,4 +1,5 @@
-/** Help texts, kept apart from the code that parses flags so they read as documentation. */
+/** Help texts, kept apart from the code that parses flags so they read as documentation; option lines come from args.ts. */
+import { COMMAND_OPTIONS, optionsHelp } from './args.js';
 
 export function mainHelp(): string {
   return `pdl — a parallel downloader driven by job files
@@ -20,50 +21,36 @@ Exit codes: 0 ok · 1 some files failed · 2 usage or job-file error · 3 integr
 `;
 }
 
-export const runHelp = `Usage: pdl run <job.yaml> [options]
+const output = `Progress (the live display, or plain lines) goes to stderr; the final summary and the list of failed files
+are results and go to stdout, so 'pdl run jobs.yaml | tee log' keeps them. --reporter json writes every event and
+the summary (with the exit code) as JSON lines to stdout.
+`;
+
+export function runHelp(): string {
+  return `Usage: pdl run <job.yaml> [options]
 
 Downloads every file of the job: across files first (limits.files), then across byte ranges of the files in
-flight, within limits.connections and limits.perHost.
+flight, within limits.connections and limits.perHost. -c, --timeout, --retries and --min-split-size apply to
+every file of the job, over its defaults and per-file keys.
 
 Options:
-  --dir <path>            output root (overrides defaults.dir; relative to the current folder)
-  --files <n>             files in flight at once (limits.files)
-  --connections <n>       open connections in total (limits.connections)
-  --rate <size>           cap on the total rate, e.g. 20MiB (per second); 0 = unlimited
-  --only <glob>           only output paths matching the glob (repeatable; * within a folder, ** across)
-  --fail-fast             stop everything at the first failed file
-  --newer                 re-check existing files with the server and fetch only what changed (ifExists: newer)
-  --frozen                check every file against <job>.lock.yaml (pdl lock): its sha256 is the checksum,
-                          a file missing from the lock or another size or digest is exit 3
-  --dry-run               print the resolved plan in start order and exit without touching the network
-  --max-runtime <dur>     stop cleanly after this long (e.g. 50m), progress saved; exit code 8
-  --report <path>         write a JSON report of the run there (also when it fails or is stopped)
-  --reporter <kind>       tty | plain | json (default: tty on a terminal, plain otherwise)
-  --quiet                 only failures and the final summary
-  --verbose               more detail; full errors with stacks
-  -h, --help              this help
-
+${optionsHelp(COMMAND_OPTIONS.run)}
+${output}
 Only one pdl run at a time may use an output folder: it holds <dir>/.pdl-run.lock while it runs, and a second
 run exits with code 7 naming the holder's pid. A lock left by a run that died is taken over.
 `;
+}
 
-export const getHelp = `Usage: pdl get <url> [options]
+export function getHelp(): string {
+  return `Usage: pdl get <url> [options]
 
-Downloads one URL like a one-file job: segmented, resumable, verified.
+Downloads one URL like a one-file job: segmented, resumable, verified. The options mean what they mean for
+'pdl run'.
 
 Options:
-  -c, --connections <n>   byte-range connections (default 8; 1 = never split)
-  -o, --output <path>     output file, or an existing folder (default: the URL's file name, here)
-  --checksum <alg:hex>    sha256 | sha512 | sha1 | md5, verified before the file is presented
-  -H, --header <h>        request header 'Name: value' (repeatable)
-  --timeout <duration>    drop and retry a connection silent this long (default 30s)
-  --retries <n>           attempts per request after the first (default 5)
-  --min-split-size <size> never split into ranges smaller than this (default 4MiB)
-  --if-exists <mode>      resume | skip | overwrite | fail (default resume)
-  --reporter <kind>       tty | plain | json
-  --quiet, --verbose
-  -h, --help              this help
-`;
+${optionsHelp(COMMAND_OPTIONS.get, { connections: '(default 8)' })}
+${output}`;
+}
 
 export const validateHelp = `Usage: pdl validate <job.yaml>
 
@@ -71,22 +58,20 @@ Checks a job file and prints a one-line summary (files, hosts), or every problem
 Exit code 0 when valid, 2 otherwise.
 `;
 
-export const planHelp = `Usage: pdl plan <job.yaml> [options]
+export function planHelp(): string {
+  return `Usage: pdl plan <job.yaml> [options]
 
 Prints what 'pdl run' would do to each file, without writing anything: download (size), resume (bytes left),
 unchanged (304 or checksum match), repair (the local copy differs from what pdl wrote), reuse (a verified copy
-with the declared sha256 is on disk), skip, or fail (why); then the total bytes to transfer. Each server gets one
-request per file (Range: bytes=0-0, conditional for ifExists: newer) whose body is not read.
+with the declared sha256 is on disk), skip, or fail (why); then the total bytes to transfer and how many files
+would fail. Each server gets one request per file (Range: bytes=0-0, conditional for ifExists: newer) whose body
+is not read.
 
 Options:
-  --dir <path>            output root (overrides defaults.dir; relative to the current folder)
-  --only <glob>           only output paths matching the glob (repeatable)
-  --newer                 plan as 'pdl run --newer' would run (ifExists: newer for every file)
-  --verbose               full errors with stacks
-  -h, --help              this help
-
-Exit code 0 when the plan was made (whatever it says), 2 for a bad job file.
+${optionsHelp(COMMAND_OPTIONS.plan)}
+Exit code 0 when the plan was made (whatever it says, failing files included), 2 for a bad job file.
 `;
+}
 
 export const schemaHelp = `Usage: pdl schema
 
@@ -104,15 +89,11 @@ Options:
   -h, --help              this help
 `;
 
-const observedOptions = `Options (as for pdl run):
-  --dir <path>            output root (overrides defaults.dir; relative to the current folder)
-  --files <n>, --connections <n>, --rate <size>
-  --newer                 ifExists: newer for every file (also records ETag/Last-Modified in .pdl-state.json)
-  --reporter <kind>, --quiet, --verbose
-  -h, --help              this help
-`;
+const observedOptions = () => `Options (as for pdl run):
+${optionsHelp(COMMAND_OPTIONS.lock)}`;
 
-export const lockHelp = `Usage: pdl lock <job.yaml> [options]
+export function lockHelp(): string {
+  return `Usage: pdl lock <job.yaml> [options]
 
 Runs the job like pdl run (downloads what is missing; a complete local copy is read and hashed, not fetched) and
 writes <job>.lock.yaml beside the job file: for every file, in job order, its output path, the URL as written,
@@ -120,13 +101,16 @@ the final URL after redirects (when known and free of secrets), size, ETag and L
 folder keeps .pdl-state.json, i.e. uses ifExists: newer) and sha256. Commit it; 'pdl run --frozen' checks
 downloads against it. Nothing is written unless every file ends well.
 
-${observedOptions}`;
+${observedOptions()}`;
+}
 
-export const pinHelp = `Usage: pdl pin <job.yaml> [options]
+export function pinHelp(): string {
+  return `Usage: pdl pin <job.yaml> [options]
 
 Adds 'checksum: sha256:<hex>' to every entry of the job file that has no checksum, learning the digests like
 pdl lock (download, or hash a complete local copy). Only the new lines change; comments and layout stay. A
 short-form entry (a bare URL) becomes '- url: <URL>' with the checksum on the next line. The job file is
 replaced atomically, and only when every file ended well.
 
-${observedOptions}`;
+${observedOptions()}`;
+}

@@ -63,8 +63,21 @@ export interface EngineEvents {
     sha256: string | undefined;
     reason?: string;
   };
-  'file:failed': FileRef & { error: FailureInfo; transferred: number; elapsedMs: number; stoppedAt: string };
-  'file:interrupted': FileRef & { transferred: number; completedBytes: number; size: number | undefined };
+  'file:failed': FileRef & {
+    error: FailureInfo;
+    transferred: number;
+    elapsedMs: number;
+    /** Human-readable `completedBytes` (of `size`), or the stage it failed in. */
+    stoppedAt: string;
+    /** Bytes kept on disk for a rerun. The engine always sets these two (optional for hand-made events). */
+    completedBytes?: number;
+    size?: number | undefined;
+  };
+  /**
+   * `resumable` false: nothing was kept (no byte ranges or no validator to resume against); a rerun starts over.
+   * The engine always sets it (optional for hand-made events, where absent means true).
+   */
+  'file:interrupted': FileRef & { transferred: number; completedBytes: number; size: number | undefined; resumable?: boolean };
   'range:start': RangeRef;
   'range:done': RangeRef;
   'range:retry': RangeRef & { attempt: number; delayMs: number; reason: string };
@@ -96,6 +109,8 @@ export interface FileResult {
   error: FailureInfo | undefined;
   /** The error itself, class and `cause` intact, for library callers (not enumerable: reports and JSON leave it out). */
   readonly failure?: PdlError;
+  /** Interrupted files only: false when nothing was kept for a rerun (see 'file:interrupted'). */
+  resumable?: boolean;
 }
 
 export interface RunSummary {

@@ -58,10 +58,11 @@ export async function finishFailed(c: FinishContext, error: PdlError, remote: Re
 }
 
 export async function finishInterrupted(c: FinishContext, remote: Remote | undefined): Promise<void> {
+  let resumable: boolean;
   try {
-    await c.part.keepForRerun(remote);
+    resumable = await c.part.keepForRerun(remote);
   } catch (error) {
     return finishFailed(c, toLocalIOError(error, c.part.controlPath, 'save progress to'), remote);
   }
-  c.report.interrupted(remote?.size, c.part.completedBytes);
+  c.report.interrupted(remote?.size, c.part.completedBytes, resumable);
 }

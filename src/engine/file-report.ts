@@ -60,20 +60,20 @@ export class FileReport {
   failed(error: PdlError, size: number | undefined, completedBytes: number): void {
     const failure: FailureInfo = { code: error.code, kind: error.kind, message: maskSecrets(error.message, this.#file.secrets) };
     const stoppedAt = size === undefined ? `${completedBytes} bytes` : `${completedBytes} of ${size} bytes`;
-    this.#events.emit('file:failed', { ...this.ref, error: failure, transferred: this.#meter.total, elapsedMs: this.#elapsed(), stoppedAt });
+    this.#events.emit('file:failed', { ...this.ref, error: failure, transferred: this.#meter.total, elapsedMs: this.#elapsed(), stoppedAt, completedBytes, size });
     this.#settle({ outcome: 'failed', size, sha256: undefined, error: failure }, completedBytes, error);
   }
 
-  interrupted(size: number | undefined, completedBytes: number): void {
-    this.#events.emit('file:interrupted', { ...this.ref, transferred: this.#meter.total, completedBytes, size });
-    this.#settle({ outcome: 'interrupted', size, sha256: undefined, error: undefined }, completedBytes);
+  interrupted(size: number | undefined, completedBytes: number, resumable: boolean): void {
+    this.#events.emit('file:interrupted', { ...this.ref, transferred: this.#meter.total, completedBytes, size, resumable });
+    this.#settle({ outcome: 'interrupted', size, sha256: undefined, error: undefined, resumable }, completedBytes);
   }
 
   #elapsed(): number {
     return Date.now() - this.#startedAt;
   }
 
-  #settle(r: Pick<FileResult, 'outcome' | 'size' | 'sha256' | 'error'>, completedBytes: number, error?: PdlError): void {
+  #settle(r: Pick<FileResult, 'outcome' | 'size' | 'sha256' | 'error' | 'resumable'>, completedBytes: number, error?: PdlError): void {
     this.#settled = true;
     const result: FileResult = { ...this.ref, ...r, transferred: this.#meter.total, completedBytes, elapsedMs: this.#elapsed() };
     if (error) Object.defineProperty(result, 'failure', { value: error, enumerable: false });

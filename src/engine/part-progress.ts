@@ -193,12 +193,16 @@ export class PartProgress {
     await this.discard().catch(() => undefined);
   }
 
-  /** Keep what is there for a rerun; a control file that cannot be saved is the caller's failure. */
-  async keepForRerun(remote: RemoteFacts | undefined): Promise<void> {
+  /**
+   * Keep what is there for a rerun; false when nothing could be kept (no ranges, no validator). A control file that
+   * cannot be saved is the caller's failure.
+   */
+  async keepForRerun(remote: RemoteFacts | undefined): Promise<boolean> {
     this.abortHash();
     const resumable = remote ? await this.checkpoint(remote) : false;
     if (resumable) await this.#part?.close().catch(() => undefined);
     else await this.discard().catch(() => undefined);
+    return resumable;
   }
 
   /** Remove the `.part` and its control file; nothing is kept ("stopped at" must not promise what is gone). */

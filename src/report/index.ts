@@ -7,14 +7,17 @@ import type { EngineEmitter, EngineEventName, EngineEvents, RunSummary } from '.
 export interface Reporter {
   /** Subscribe to the engine's events. Call once, before the run starts. */
   attach(events: EngineEmitter): void;
-  /** Unsubscribe, stop drawing and print the summary. Safe to call without attach and more than once. */
-  end(summary: RunSummary): Promise<void>;
+  /**
+   * Unsubscribe, stop drawing and print the summary (with the process exit code, where the reporter writes it).
+   * Safe to call without attach and more than once.
+   */
+  end(summary: RunSummary, exitCode?: number): Promise<void>;
 }
 
 export interface ReporterOptions {
-  /** Where results go: plain lines, JSON lines. Normally stdout. */
+  /** Where results go: the final summary and its list of failed files; JSON lines. Normally stdout. */
   out: NodeJS.WritableStream;
-  /** Where the live tty display and its summary go. Normally stderr. */
+  /** Where progress goes: the live tty display, plain progress lines. Normally stderr. */
   err: NodeJS.WritableStream;
   /** Only failures and the final summary. */
   quiet: boolean;
@@ -39,10 +42,10 @@ export async function createReporter(kind: ReporterKind, options: ReporterOption
       return new PlainReporter(options);
     }
     case 'tty': {
-      // Nothing live to draw when quiet: failures and the summary as plain lines on the tty's stream.
+      // Nothing live to draw when quiet: failures and the summary as plain lines.
       if (options.quiet) {
         const { PlainReporter } = await import('./plain.js');
-        return new PlainReporter({ ...options, out: options.err, timestamps: false });
+        return new PlainReporter({ ...options, timestamps: false });
       }
       const { createTtyReporter } = await import('./tty.js');
       return createTtyReporter(options);
@@ -53,9 +56,14 @@ export async function createReporter(kind: ReporterKind, options: ReporterOption
 /**
  * The live display needs a terminal on the stream it draws to; anything else (cron, CI, pipes) gets lines.
  * A pseudo-terminal that reports a 0×0 size (`script` without a terminal, some CI runners) cannot hold a
- * redrawn display either: the renderer would cut every line away.
+ * redrawn display either: the renderer would cut every line away. Nor can a terminal that says it is dumb
+ * (TERM=dumb: Emacs shells, some CI consoles), which cannot move the cursor.
  */
-export function defaultReporterKind(err: { isTTY?: boolean; columns?: number; rows?: number }): ReporterKind {
+export function defaultReporterKind(
+  err: { isTTY?: boolean; columns?: number; rows?: number },
+  env: Record<string, string | undefined> = {},
+): ReporterKind {
+  if (env.TERM === 'dumb') return 'plain';
   return err.isTTY === true && (err.columns ?? 80) > 0 && (err.rows ?? 24) > 0 ? 'tty' : 'plain';
 }
 

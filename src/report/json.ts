@@ -1,11 +1,14 @@
 /**
  * NDJSON for machines (`--reporter json`): one object per line on `out`, `{"event": name, ...fields, "time"}`,
- * ending with `{"event":"summary", ...RunSummary}`. Progress is thinned to one line per second per file
- * (and overall) so a long run does not produce megabytes of progress. `undefined` fields are written as
- * `null` so every line of a kind has the same keys.
+ * ending with `{"event":"summary", exitCode, stopped, totals, files}` — the same fields and words as the --report
+ * file (run-report.ts). Progress is thinned to one line per second per file (and overall) so a long run does not
+ * produce megabytes of progress. The lines are a documented format (README, "Output"), so engine events are mapped
+ * to it here: ISO times, `status` for a file's end, `range` for a range worker's id, null for an unknown end.
+ * `undefined` fields are written as `null` so every line of a kind has the same keys.
  */
 import type { EngineEmitter, EngineEventName, EngineEvents, RunSummary } from '../engine/events.js';
 import type { Reporter, ReporterOptions } from './index.js';
+import { runResultOf } from './run-report.js';
 
 /** Minimum gap between two progress lines for the same file, and between two overall progress lines. */
 export const JSON_PROGRESS_INTERVAL_MS = 1000;
@@ -43,12 +46,12 @@ export class JsonReporter implements Reporter {
     });
   }
 
-  async end(summary: RunSummary): Promise<void> {
+  async end(summary: RunSummary, exitCode?: number): Promise<void> {
     this.#detach?.();
     this.#detach = undefined;
     if (this.#ended) return;
     this.#ended = true;
-    this.#write('summary', summary, this.#now());
+    this.#write('summary', runResultOf(summary, exitCode ?? null), this.#now());
     this.#flush();
   }
 
@@ -67,7 +70,7 @@ export class JsonReporter implements Reporter {
     } else if (FILE_ENDS.has(name) && 'index' in event) {
       this.#lastFileProgress.delete(event.index);
     }
-    this.#write(name, event, now);
+    this.#write(name, wireOf(name, event), now);
   }
 
   #write(name: string, fields: object, now: number): void {
@@ -90,4 +93,43 @@ export class JsonReporter implements Reporter {
 
 function nullForUndefined(_key: string, value: unknown): unknown {
   return value === undefined ? null : value;
+}
+
+type Range = { connection: number; start: number; end: number };
+
+/** A range worker as written: its id is `range` (it is not a socket), an end the engine does not know is null. */
+function rangeOf<T extends Range>({ connection, end, ...rest }: T): Omit<T, 'connection' | 'end'> & { range: number; end: number | null } {
+  return { ...rest, range: connection, end: typeof end === 'number' && end >= 0 ? end : null };
+}
+
+function wireOf(name: EngineEventName, event: EngineEvents[EngineEventName]): object {
+  switch (name) {
+    case 'run:start': {
+      const e = event as EngineEvents['run:start'];
+      return { ...e, startedAt: new Date(e.startedAt).toISOString() };
+    }
+    case 'file:progress': {
+      const { connections, ...rest } = event as EngineEvents['file:progress'];
+      return { ...rest, ranges: Array.isArray(connections) ? connections.map((c) => rangeOf(c)) : [] };
+    }
+    case 'range:start':
+    case 'range:done':
+    case 'range:retry':
+      return rangeOf(event as EngineEvents['range:start']);
+    case 'file:done': {
+      const { outcome, ...rest } = event as EngineEvents['file:done'];
+      return { ...rest, status: outcome };
+    }
+    case 'file:failed': {
+      // stoppedAt is the same bytes as text; completedBytes and size say it as numbers.
+      const { stoppedAt: _text, ...rest } = event as EngineEvents['file:failed'];
+      return rest;
+    }
+    case 'file:interrupted': {
+      const e = event as EngineEvents['file:interrupted'];
+      return { ...e, resumable: e.resumable !== false };
+    }
+    default:
+      return event;
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * Line-oriented progress for logs: cron, CI, pipes, `--reporter plain`. Never writes an ANSI escape.
  * One line per file start, finish, retry and failure; an overall progress line at most every 10 s.
- * Everything, summary included, goes to `out` so a log holds the whole story in order.
+ * Those are progress and go to `err`; the final summary and its list of failed files are the run's result and go
+ * to `out`, so `pdl run jobs.yaml | tee log` keeps the result while a terminal still sees the progress.
  */
 import type { EngineEmitter, EngineEvents, RangeRef, RunSummary } from '../engine/events.js';
 import { formatBytes, formatDuration, formatEta, formatProgress, formatRange, formatSize, formatSpeed, oneLine } from './format.js';
@@ -44,7 +45,8 @@ export class PlainReporter implements Reporter {
       'file:retry': (e) => this.#line('retry', `${e.path}: ${retryText(e)}`),
       'run:note': (e) => this.#line('note', e.message),
       'file:done': (e) => this.#line(doneLabel(e.outcome), `${e.path}  ${doneText(e)}`),
-      'file:interrupted': (e) => this.#line('stop', `${e.path} at ${formatProgress(e.completedBytes, e.size)}`),
+      'file:interrupted': (e) =>
+        this.#line('stop', e.resumable !== false ? `${e.path} at ${formatProgress(e.completedBytes, e.size)}` : `${e.path}: not resumable, ${formatBytes(e.transferred)} discarded`),
       'run:progress': (e) => this.#progress(e),
       ...(verbose ? this.#verboseHandlers() : {}),
     });
@@ -55,7 +57,7 @@ export class PlainReporter implements Reporter {
     this.#detach = undefined;
     if (this.#ended) return;
     this.#ended = true;
-    for (const line of formatSummary(summary).split('\n')) this.#write(line);
+    for (const line of formatSummary(summary).split('\n')) this.#write(this.#options.out, line);
   }
 
   #verboseHandlers() {
@@ -90,17 +92,19 @@ export class PlainReporter implements Reporter {
   }
 
   #line(label: string, text: string): void {
-    this.#write(`${label.padEnd(6)} ${text}`);
+    this.#write(this.#options.err, `${label.padEnd(6)} ${text}`);
   }
 
-  #write(line: string): void {
+  #write(stream: NodeJS.WritableStream, line: string): void {
     const stamp = this.#options.timestamps ? `${new Date(this.#now()).toISOString()} ` : '';
-    this.#options.out.write(`${stamp}${oneLine(line)}\n`);
+    stream.write(`${stamp}${oneLine(line)}\n`);
   }
 }
 
 function startSize(e: EngineEvents['file:start']): string {
   const size = formatSize(e.size);
+  // Said once, where the file starts: why `-c 8` uses one connection, and why a stop will not be resumable.
+  if (!e.ranges) return `${size}, one connection: the server does not accept byte ranges, so a stop cannot be resumed`;
   return e.resumedBytes > 0 ? `${size}, resuming at ${formatBytes(e.resumedBytes)}` : size;
 }
 

@@ -13,7 +13,9 @@ export interface RunReportFile {
   url: string;
   status: FileOutcome;
   /** The file's size, when known. */
-  bytes: number | null;
+  size: number | null;
+  /** Bytes of the file on disk when it ended: all of it when done; what a rerun resumes from otherwise. */
+  completedBytes: number;
   /** Bytes fetched over the network in this run. */
   transferred: number;
   elapsedMs: number;
@@ -21,18 +23,24 @@ export interface RunReportFile {
   error: { code: string; message: string } | null;
 }
 
-export interface RunReport {
+/** What a run ended with: shared by the --report file and the `summary` line of `--reporter json`. */
+export interface RunResult {
+  stopped: NonNullable<RunSummary['stopped']> | null;
+  /** null only where the caller did not know it (a reporter ended without one). */
+  exitCode: number | null;
+  totals: { done: number; skipped: number; unchanged: number; failed: number; interrupted: number; transferred: number; elapsedMs: number };
+  files: RunReportFile[];
+}
+
+export interface RunReport extends RunResult {
   version: 1;
+  exitCode: number;
   /** Absolute path of the job file (null for a job not read from a file). */
   job: string | null;
   startedAt: string;
   finishedAt: string;
-  stopped: NonNullable<RunSummary['stopped']> | null;
-  exitCode: number;
   /** Set when the run itself ended in an error (not one file's failure); files is then empty. */
   error: { code: string; message: string } | null;
-  totals: { done: number; skipped: number; unchanged: number; failed: number; interrupted: number; transferred: number; elapsedMs: number };
-  files: RunReportFile[];
 }
 
 export interface RunReportInput {
@@ -49,14 +57,25 @@ export function buildRunReport(input: RunReportInput): RunReport {
   // The engine masks already; masking again here keeps the report safe whatever a future message includes.
   const allSecrets = job.files.flatMap((file) => file.secrets);
   const mask = (text: string, index: number) => maskSecrets(maskSecrets(text, job.files[index]?.secrets ?? []), allSecrets);
+  const result = runResultOf(summary, input.exitCode, mask);
   return {
     version: 1,
     job: job.source ?? null,
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
-    stopped: summary.stopped ?? null,
+    stopped: result.stopped,
     exitCode: input.exitCode,
     error: input.error === undefined ? null : { code: input.error.code, message: maskSecrets(input.error.message, allSecrets) },
+    totals: result.totals,
+    files: result.files,
+  };
+}
+
+/** `mask(text, fileIndex)` hides secrets in URLs and messages (the engine's own events are masked already). */
+export function runResultOf(summary: RunSummary, exitCode: number | null, mask: (text: string, index: number) => string = (text) => text): RunResult {
+  return {
+    stopped: summary.stopped ?? null,
+    exitCode,
     totals: {
       done: summary.done,
       skipped: summary.skipped,
@@ -70,7 +89,8 @@ export function buildRunReport(input: RunReportInput): RunReport {
       path: file.path,
       url: mask(file.url, file.index),
       status: file.outcome,
-      bytes: file.size ?? null,
+      size: file.size ?? null,
+      completedBytes: file.completedBytes,
       transferred: file.transferred,
       elapsedMs: file.elapsedMs,
       sha256: file.sha256 ?? null,

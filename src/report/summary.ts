@@ -11,6 +11,8 @@ export interface SummaryOptions {
 }
 
 export const RESUME_HINT = 'interrupted — run the same command again to resume';
+/** When no interrupted file kept anything: promising a resume would be a lie. */
+export const RESTART_HINT = 'interrupted — run the same command again; it starts those files over';
 
 export function formatSummary(summary: RunSummary, options: SummaryOptions = {}): string {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
@@ -21,8 +23,11 @@ export function formatSummary(summary: RunSummary, options: SummaryOptions = {})
   lines.push(...listed(failed, limit, failedLine, 'failed'));
 
   const interrupted = summary.files.filter((file) => file.outcome === 'interrupted');
-  lines.push(...listed(interrupted, limit, (file) => `interrupted ${file.path}${partial(file)}`, 'interrupted'));
-  if (interrupted.length > 0 || summary.interrupted > 0) lines.push(RESUME_HINT);
+  lines.push(...listed(interrupted, limit, interruptedLine, 'interrupted'));
+  if (interrupted.length > 0 || summary.interrupted > 0) {
+    const lost = interrupted.length > 0 && interrupted.every((file) => file.resumable === false);
+    lines.push(lost ? RESTART_HINT : RESUME_HINT);
+  }
   return lines.join('\n');
 }
 
@@ -42,8 +47,10 @@ function failedLine(file: FileResult): string {
   return `FAILED ${file.path}: ${reason} [${file.url}, stopped at ${file.completedBytes}${size} bytes]`;
 }
 
-function partial(file: FileResult): string {
-  return file.transferred > 0 ? ` (${formatBytes(file.transferred)} fetched this run)` : '';
+function interruptedLine(file: FileResult): string {
+  if (file.resumable !== false) return `interrupted ${file.path}${file.transferred > 0 ? ` (${formatBytes(file.transferred)} fetched this run)` : ''}`;
+  const lost = file.transferred > 0 ? `; the ${formatBytes(file.transferred)} fetched this run were discarded` : '';
+  return `interrupted ${file.path}: cannot be resumed (the server does not allow byte ranges, or sent no ETag/Last-Modified)${lost}, the next run starts it over`;
 }
 
 function listed(files: FileResult[], limit: number, line: (file: FileResult) => string, noun: string): string[] {

@@ -109,7 +109,7 @@ test('names too long for the .part/.pdl companions are refused by validate and b
   const get = await runCli(['get', '-o', join(dir, tooLong), URL]);
   assert.equal(get.code, 2, get.stderr);
   assertCleanStderr(get.stderr);
-  assert.match(get.stderr, new RegExp(`^pdl: --output: .*longer than ${MAX_OUTPUT_NAME_BYTES} bytes`, 'm'));
+  assert.match(get.stderr, new RegExp(`^pdl: -o/--output: .*longer than ${MAX_OUTPUT_NAME_BYTES} bytes`, 'm'));
   assert.deepEqual((await readdir(dir)).sort(), ['job.yaml']);
 });
 

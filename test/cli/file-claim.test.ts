@@ -70,7 +70,7 @@ test('a claim left by a SIGKILLed pdl is stale: the next run takes it over, resu
   const rerun = await runCli(['get', url, '-o', out, '-c', '1']);
   assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr);
   assertCleanStderr(rerun.stderr);
-  assert.match(rerun.stdout, /resumed/);
+  assert.match(rerun.stderr, /resumed/, "the done line is progress, on stderr");
   assert.equal(sha256(await readFile(out)), server.file('/big.bin').sha256);
   assert.deepEqual(await readdir(dir), ['big.bin']);
 });

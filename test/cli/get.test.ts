@@ -32,7 +32,7 @@ test('pdl get downloads a file with several connections and exits 0', async (t) 
   assert.equal(await sha256Of(out), server.file('/data/set.bin').sha256);
   assert.deepEqual(await readdir(dir), ['set.bin']);
   assert.ok(new Set(server.requests.map((r) => r.socketId)).size > 1, 'several connections were used');
-  assert.match(result.stdout, /done\s+set\.bin/);
+  assert.match(result.stderr, /done\s+set\.bin/);
 });
 
 test('pdl get -o with a folder keeps the URL file name; without -o it writes to the current folder', async (t) => {

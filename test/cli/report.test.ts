@@ -56,14 +56,15 @@ test('--report on success and on failure: statuses, sizes, digests, error codes,
     path: 'a.bin',
     url: `${server.url('/a.bin')}?key=\${TOKEN}`,
     status: 'downloaded',
-    bytes: 3000,
+    size: 3000,
+    completedBytes: 3000,
     transferred: 3000,
     elapsedMs: 0,
     sha256: server.file('/a.bin').sha256,
     error: null,
   });
   assert.equal(missing?.status, 'failed');
-  assert.equal(missing?.bytes, null);
+  assert.equal(missing?.size, null);
   assert.equal(missing?.sha256, null);
   assert.equal(missing?.error?.code, 'E_HTTP_STATUS');
   assert.match(missing?.error?.message ?? '', /HTTP 404/);

@@ -12,7 +12,7 @@ async function jobFile(dir: string, entries: string[], extra = ''): Promise<stri
   return path;
 }
 
-test('pdl run: plain lines (no ANSI, timestamps), a summary, exit 0; json events parse as data', async (t) => {
+test('pdl run: plain progress lines on stderr (no ANSI, timestamps), the summary alone on stdout, exit 0; json events parse as data', async (t) => {
   const { server, dir } = await fixture(t);
   const a = server.addFile('/a.bin', { size: 200 * KiB });
   const b = server.addFile('/b.bin', { size: 300 * KiB });
@@ -21,11 +21,13 @@ test('pdl run: plain lines (no ANSI, timestamps), a summary, exit 0; json events
   const plain = await runCli(['run', job, '--reporter', 'plain']);
   assert.equal(plain.code, 0, plain.stdout + plain.stderr);
   assertCleanStderr(plain.stderr);
-  assert.ok(!plain.stdout.includes('\x1b'), 'no ANSI escapes in plain output');
-  const lines = plain.stdout.trim().split('\n');
+  assert.ok(!plain.stdout.includes('\x1b') && !plain.stderr.includes('\x1b'), 'no ANSI escapes in plain output');
+  const lines = plain.stderr.trim().split('\n');
   assert.ok(lines.every((line) => /^\d{4}-\d\d-\d\dT[\d:.]+Z /.test(line)), 'every line starts with a timestamp');
   assert.ok(lines.some((line) => /done\s+b\.bin/.test(line)));
-  assert.match(lines.at(-1)!, /2 done, 0 skipped, 0 failed/);
+  const result = plain.stdout.trim().split('\n');
+  assert.equal(result.length, 1, `the summary alone is the result: ${plain.stdout}`);
+  assert.match(result[0]!, /^\S+Z 2 done, 0 skipped, 0 failed/);
   assert.equal(sha256(await readFile(join(dir, 'out', 'a.bin'))), server.file('/a.bin').sha256);
 
   await writeFile(job, (await readFile(job, 'utf8')).replace('retries: 0', 'retries: 0\n  ifExists: overwrite'));
@@ -33,8 +35,10 @@ test('pdl run: plain lines (no ANSI, timestamps), a summary, exit 0; json events
   assert.equal(json.code, 0);
   const events = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; path?: string; done?: number });
   assert.deepEqual(events.filter((e) => e.event === 'file:done').map((e) => e.path), ['b.bin', 'a.bin'], 'priority 5 first');
-  assert.equal(events.at(-1)?.event, 'summary');
-  assert.equal(events.at(-1)?.done, 2);
+  const summary = events.at(-1) as unknown as { event: string; exitCode: number; totals: { done: number } };
+  assert.equal(summary.event, 'summary');
+  assert.equal(summary.totals.done, 2);
+  assert.equal(summary.exitCode, 0);
 });
 
 test('pdl run exit codes: 1 for mixed failures, 4 when every failure is a network/HTTP one; --quiet shows only failures', async (t) => {

@@ -29,7 +29,7 @@ test('buildRunReport maps every outcome and masks secrets even if one slipped in
   assert.equal(report.exitCode, 8);
   assert.deepEqual(report.totals, { done: 1, skipped: 1, unchanged: 0, failed: 1, interrupted: 1, transferred: 20, elapsedMs: 99 });
   assert.deepEqual(report.files.map((f) => f.status), ['failed', 'resumed', 'skipped', 'interrupted']);
-  assert.deepEqual(report.files[0], { path: 'f0.bin', url: 'https://example.org/f0.bin', status: 'failed', bytes: null, transferred: 10, elapsedMs: 5, sha256: null, error: { code: 'E_HTTP_STATUS', message: 'HTTP 403 for key ***' } });
+  assert.deepEqual(report.files[0], { path: 'f0.bin', url: 'https://example.org/f0.bin', status: 'failed', size: null, completedBytes: 10, transferred: 10, elapsedMs: 5, sha256: null, error: { code: 'E_HTTP_STATUS', message: 'HTTP 403 for key ***' } });
   assert.ok(!JSON.stringify(report).includes(SECRET));
   assert.equal(buildRunReport({ job, summary: { ...summary, stopped: undefined }, startedAt: new Date(0), finishedAt: new Date(0), exitCode: 1 }).stopped, null);
 });

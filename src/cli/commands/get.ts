@@ -1,41 +1,28 @@
 /**
  * `pdl get <url>`: a one-file job built from flags and resolved by the same resolver as job files, so every
- * check (URL, path, headers, checksum) and every engine code path is shared.
+ * check (URL, path, headers, checksum) and every engine code path is shared. Errors name the flags, not job keys.
  */
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { JobFileError, UsageError } from '../../errors.js';
 import { resolveJobObject } from '../../job/check.js';
-import { intFlag, listFlag, parse, stringFlag } from '../args.js';
+import { COMMAND_OPTIONS, intFlag, listFlag, parse, stringFlag } from '../args.js';
 import { execute } from '../execute.js';
 import { getHelp } from '../help.js';
 import type { CliIO } from '../main.js';
+import { formatPlan } from '../plan.js';
+import { maxRuntimeOf, reportPathOf } from '../run-flags.js';
 
 export async function getCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(
-    'get',
-    argv,
-    {
-      connections: { type: 'string', short: 'c' },
-      output: { type: 'string', short: 'o' },
-      checksum: { type: 'string' },
-      header: { type: 'string', short: 'H', multiple: true },
-      timeout: { type: 'string' },
-      retries: { type: 'string' },
-      'min-split-size': { type: 'string' },
-      'if-exists': { type: 'string' },
-      reporter: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-      verbose: { type: 'boolean', short: 'v' },
-    },
-    { min: 1, max: 1, names: 'the URL' },
-  );
+  const { values, positionals } = parse('get', argv, COMMAND_OPTIONS.get, { min: 1, max: 1, names: 'the URL' });
   if (values.help) {
-    io.stdout.write(getHelp);
+    io.stdout.write(getHelp());
     return 0;
   }
   const connections = intFlag('connections', values.connections, 1, 64) ?? 8;
   const retries = intFlag('retries', values.retries, 0, 100);
+  const maxRuntimeMs = maxRuntimeOf(values);
+  const reportPath = await reportPathOf(values, io.cwd);
   const { dir, path } = await outputOf(stringFlag(values.output), io.cwd);
   const raw = {
     version: 1,
@@ -48,7 +35,7 @@ export async function getCommand(argv: string[], io: CliIO): Promise<number> {
       ...(values['min-split-size'] !== undefined ? { minSplitSize: String(values['min-split-size']) } : {}),
       ...(values['if-exists'] !== undefined ? { ifExists: String(values['if-exists']) } : {}),
     },
-    limits: { files: 1, connections, perHost: connections },
+    limits: { files: 1, connections, perHost: connections, ...(values.rate !== undefined ? { rate: String(values.rate) } : {}) },
     files: [{ url: positionals[0]!, ...(path !== undefined ? { path } : {}), ...(values.checksum !== undefined ? { checksum: String(values.checksum) } : {}) }],
   };
   let job;
@@ -59,9 +46,13 @@ export async function getCommand(argv: string[], io: CliIO): Promise<number> {
     if (error instanceof JobFileError) throw new UsageError(error.issues.map((issue) => describeFlag(issue.path, issue.message)).join('\n'));
     throw error;
   }
+  if (values['dry-run']) {
+    io.stdout.write(formatPlan(job));
+    return 0;
+  }
   return execute(
     job,
-    { reporter: stringFlag(values.reporter), quiet: values.quiet === true, verbose: values.verbose === true, failFast: false },
+    { reporter: stringFlag(values.reporter), quiet: values.quiet === true, verbose: values.verbose === true, failFast: false, maxRuntimeMs, reportPath },
     io,
   );
 }
@@ -85,16 +76,21 @@ function parseHeaders(lines: string[]): Record<string, string> {
 
 const FLAG_OF: Array<[RegExp, string]> = [
   [/^files\[0\]\.url$/, 'url'],
-  [/^files\[0\]\.path$/, '--output'],
+  [/^files\[0\]\.path$/, '-o/--output'],
   [/^files\[0\]\.checksum$/, '--checksum'],
-  [/^defaults\.headers/, '--header'],
+  [/^defaults\.headers/, '-H/--header'],
   [/^defaults\.timeout$/, '--timeout'],
   [/^defaults\.minSplitSize$/, '--min-split-size'],
   [/^defaults\.ifExists$/, '--if-exists'],
   [/^defaults\.retries$/, '--retries'],
+  [/^limits\.rate$/, '--rate'],
 ];
 
+/** The resolver speaks job-file keys; a `pdl get` user typed flags. */
 function describeFlag(path: string, message: string): string {
   const flag = FLAG_OF.find(([pattern]) => pattern.test(path))?.[1] ?? path;
-  return `${flag}: ${message}`;
+  const spoken = message
+    .replace(/add `path:`/g, 'name the output file with -o/--output')
+    .replace(/a relative path inside `dir`/g, 'a file name');
+  return `${flag}: ${spoken}`;
 }

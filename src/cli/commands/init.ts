@@ -9,13 +9,13 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { toLocalIOError, UsageError } from '../../errors.js';
 import { jobSchemaText } from '../../job/schema.js';
 import { writeFileAtomic } from '../../storage/small-file.js';
-import { parse } from '../args.js';
+import { COMMAND_OPTIONS, parse } from '../args.js';
 import { initHelp } from '../help.js';
 import type { CliIO } from '../main.js';
 import { STARTER_SCHEMA_NAME, starterJob } from '../starter-job.js';
 
 export async function initCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse('init', argv, { force: { type: 'boolean' } }, { min: 0, max: 1, names: 'the job file' });
+  const { values, positionals } = parse('init', argv, COMMAND_OPTIONS.init, { min: 0, max: 1, names: 'the job file' });
   if (values.help) {
     io.stdout.write(initHelp);
     return 0;

@@ -7,38 +7,28 @@ import { relative, resolve } from 'node:path';
 import { loadJobFile } from '../../job/load.js';
 import type { ResolvedJob } from '../../job/resolved.js';
 import { lockPathOf, writeLock, type LockEntry } from '../../lockfile/lock-file.js';
-import { intFlag, parse, rateFlag, stringFlag, type Options, type Parsed } from '../args.js';
+import { COMMAND_OPTIONS, parse, stringFlag, type Parsed } from '../args.js';
 import { lockHelp } from '../help.js';
 import type { CliIO } from '../main.js';
 import { lockCommandLabel, observeRun, type ObservedFile } from '../observe-run.js';
 import type { ExecuteOptions } from '../execute.js';
 import { applyOverrides } from '../job-overrides.js';
+import { overridesOf } from '../run-flags.js';
 
 /** The run options `pdl lock` and `pdl pin` accept: a subset of `pdl run`'s, with the same meaning. */
-export const observeFlags: Options = {
-  dir: { type: 'string' },
-  files: { type: 'string' },
-  connections: { type: 'string' },
-  rate: { type: 'string' },
-  newer: { type: 'boolean' },
-  reporter: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  verbose: { type: 'boolean', short: 'v' },
-};
+export const observeFlags = COMMAND_OPTIONS.lock;
 
 /** Load the job named on the command line with the flags applied, and the execute options they imply. */
 export async function loadObservedJob(parsed: Parsed, io: CliIO): Promise<{ job: ResolvedJob; options: ExecuteOptions }> {
   const { values, positionals } = parsed;
-  const files = intFlag('files', values.files, 1, 1024);
-  const connections = intFlag('connections', values.connections, 1, 1024);
-  const rate = rateFlag(values.rate);
+  const overrides = overridesOf(values);
   const dir = stringFlag(values.dir);
   const loaded = await loadJobFile(resolve(io.cwd, positionals[0]!), {
     env: io.env,
     displayName: positionals[0]!,
     ...(dir !== undefined ? { dir: resolve(io.cwd, dir) } : {}),
   });
-  const job = applyOverrides(loaded, { files, connections, rate, newer: values.newer === true });
+  const job = applyOverrides(loaded, overrides);
 
   const options: ExecuteOptions = { reporter: stringFlag(values.reporter), quiet: values.quiet === true, verbose: values.verbose === true, failFast: false };
   return { job, options };
@@ -47,7 +37,7 @@ export async function loadObservedJob(parsed: Parsed, io: CliIO): Promise<{ job:
 export async function lockCommand(argv: string[], io: CliIO): Promise<number> {
   const parsed = parse('lock', argv, observeFlags, { min: 1, max: 1, names: 'the job file' });
   if (parsed.values.help) {
-    io.stdout.write(lockHelp);
+    io.stdout.write(lockHelp());
     return 0;
   }
   const jobPath = resolve(io.cwd, parsed.positionals[0]!);

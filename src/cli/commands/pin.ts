@@ -17,7 +17,7 @@ import { loadObservedJob, observeFlags } from './lock.js';
 export async function pinCommand(argv: string[], io: CliIO): Promise<number> {
   const parsed = parse('pin', argv, observeFlags, { min: 1, max: 1, names: 'the job file' });
   if (parsed.values.help) {
-    io.stdout.write(pinHelp);
+    io.stdout.write(pinHelp());
     return 0;
   }
   const name = parsed.positionals[0]!;

@@ -2,7 +2,7 @@
 import { bytesOf,planJob,type Plan,type PlannedFile } from '../../mirror/plan.js';
 import { loadJobFile } from '../../job/load.js';
 import { formatBytes,oneLine } from '../../report/format.js';
-import { listFlag,parse,stringFlag } from '../args.js';
+import { COMMAND_OPTIONS,listFlag,parse,stringFlag } from '../args.js';
 import { applyOverrides } from '../job-overrides.js';
 import { planHelp } from '../help.js';
 import { proxyFromEnv } from '../proxy-env.js';
@@ -13,11 +13,11 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(
     'plan',
     argv,
-    { dir: { type: 'string' }, only: { type: 'string', multiple: true }, newer: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' } },
+    COMMAND_OPTIONS.plan,
     { min: 1, max: 1, names: 'the job file' },
   );
   if (values.help) {
-    io.stdout.write(planHelp);
+    io.stdout.write(planHelp());
     return 0;
   }
   const dir = stringFlag(values.dir);
@@ -38,7 +38,9 @@ export function formatFilePlan(plan: Plan): string {
   for (const file of plan.files) counts.set(file.action, (counts.get(file.action) ?? 0) + 1);
   const fetching = plan.files.filter((file) => bytesOf(file) !== 0).length;
   const unknown = plan.unknownSizes > 0 ? ` + ${plan.unknownSizes} file${plan.unknownSizes === 1 ? '' : 's'} of unknown size` : '';
-  lines.push(`total: ${bytes(plan.totalBytes)} to transfer${unknown}; ${fetching} of ${plan.files.length} files to fetch (${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')})`);
+  const failing = counts.get('fail') ?? 0;
+  const fails = failing > 0 ? `; ${failing} of ${plan.files.length} file${plan.files.length === 1 ? '' : 's'} would fail` : '';
+  lines.push(`total: ${bytes(plan.totalBytes)} to transfer${unknown}; ${fetching} of ${plan.files.length} files to fetch (${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')})${fails}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,10 +1,10 @@
 import { loadJobFile, summarizeJob } from '../../job/load.js';
-import { parse } from '../args.js';
+import { COMMAND_OPTIONS, parse } from '../args.js';
 import { validateHelp } from '../help.js';
 import type { CliIO } from '../main.js';
 
 export async function validateCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse('validate', argv, { verbose: { type: 'boolean' } }, { min: 1, max: 1, names: 'the job file' });
+  const { values, positionals } = parse('validate', argv, COMMAND_OPTIONS.validate, { min: 1, max: 1, names: 'the job file' });
   if (values.help) {
     io.stdout.write(validateHelp);
     return 0;
