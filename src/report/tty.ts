@@ -63,7 +63,7 @@ export class TtyReporter implements Reporter {
       await Promise.race([this.#run, limit]);
       clearTimeout(timeout);
     }
-    this.#options.err.write(`${formatSummary(summary, { limit: SUMMARY_LIMIT })}\n`);
+    this.#options.out.write(`${formatSummary(summary, { limit: SUMMARY_LIMIT })}\n`);
   }
 
   /** The frame for the terminal's size now (read at every redraw: a resized terminal gets a fitted frame). */
