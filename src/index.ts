@@ -12,5 +12,6 @@ export { EngineEmitter } from './engine/events.js';
 export type { EngineEvents, EngineEventName, FileResult, FileOutcome, RunSummary } from './engine/events.js';
 export { createDispatcher, type DispatcherOptions } from './http/agent.js';
 export type { ProxySettings } from './http/proxy.js';
-export { createReporter, type Reporter, type ReporterKind, type ReporterOptions } from './report/index.js';
+export { createReporter, type ReporterKind } from './report/index.js';
+export type { Reporter, ReporterOptions } from './report/reporter.js';
 export * from './errors.js';

@@ -9,7 +9,7 @@ import type { ResolvedJob } from '../job/resolved.js';
 import { createReporter, defaultReporterKind, type ReporterKind } from '../report/index.js';
 import { buildRunReport, writeRunReport } from '../report/run-report.js';
 import { exitCodeForRun } from './exit-code.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 import { proxyFromEnv } from './proxy-env.js';
 
 export interface ExecuteOptions {

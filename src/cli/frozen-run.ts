@@ -4,7 +4,7 @@ import type { RunSummary } from '../engine/events.js';
 import { UsageError } from '../errors.js';
 import type { ResolvedJob } from '../job/resolved.js';
 import { checkRunAgainstLock, freezeJob } from '../lockfile/frozen.js';
-import { lockPathOf, readLock } from '../lockfile/lock-file.js';
+import { lockPathOf, readLockFile } from '../lockfile/lock-file.js';
 
 export interface FrozenRun {
   job: ResolvedJob;
@@ -14,7 +14,7 @@ export interface FrozenRun {
 export async function frozenRun(jobName: string, cwd: string, job: ResolvedJob, partial: boolean): Promise<FrozenRun> {
   const lockPath = lockPathOf(resolve(cwd, jobName));
   const lockName = basename(lockPath);
-  const lock = await readLock(lockPath, lockName);
+  const lock = await readLockFile(lockPath, lockName);
   if (lock === undefined) {
     throw new UsageError(`--frozen: ${lockPath} does not exist; create it with 'pdl lock ${jobName}' and commit it beside the job`);
   }

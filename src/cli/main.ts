@@ -2,18 +2,9 @@
  * The `pdl` command: maps argv to a command, prints one clear line per error (the full error under --verbose),
  * and sets the exit code. It never lets a stack trace reach the user otherwise.
  */
-import { readFileSync } from 'node:fs';
 import { PdlError, UsageError, EXIT_CODES } from '../errors.js';
 import { mainHelp } from './help.js';
-
-export interface CliIO {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  env: Record<string, string | undefined>;
-  cwd: string;
-  /** Aborted on SIGINT/SIGTERM, with the signal name as reason. */
-  signal: AbortSignal;
-}
+import { version, type CliIO } from './io.js';
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
@@ -27,11 +18,6 @@ const commands: Record<string, () => Promise<Command>> = {
   lock: async () => (await import('./commands/lock.js')).lockCommand,
   pin: async () => (await import('./commands/pin.js')).pinCommand,
 };
-
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const verbose = argv.includes('--verbose');

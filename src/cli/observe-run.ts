@@ -14,7 +14,7 @@ import { MirrorState } from '../storage/mirror-state.js';
 import { acquireRunLock } from '../storage/run-lock.js';
 import { hashFile } from '../verify/checksum.js';
 import { execute, type ExecuteOptions } from './execute.js';
-import { version, type CliIO } from './main.js';
+import { version, type CliIO } from './io.js';
 
 export interface ObservedFile {
   index: number;

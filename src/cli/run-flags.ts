@@ -6,8 +6,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { MIN_SPLIT_SIZE, TIMEOUT } from '../job/schema.js';
-import { parseDuration, parseSize } from '../job/units.js';
-import { formatBytes, formatDuration } from '../report/format.js';
+import { parseDuration, parseSize, spellDuration, spellSize } from '../job/units.js';
 import { intFlag, listFlag, rateFlag, stringFlag, unitFlag, type Parsed } from './args.js';
 import type { JobOverrides } from './job-overrides.js';
 
@@ -20,8 +19,8 @@ export function overridesOf(values: Parsed['values']): JobOverrides {
     newer: values.newer === true,
     connections: intFlag('connections', values.connections, 1, 64),
     retries: intFlag('retries', values.retries, 0, 100),
-    timeoutMs: bounded('timeout', unitFlag('timeout', values.timeout, parseDuration), TIMEOUT, formatDuration, values.timeout),
-    minSplitSize: bounded('min-split-size', unitFlag('min-split-size', values['min-split-size'], parseSize), MIN_SPLIT_SIZE, formatBytes, values['min-split-size']),
+    timeoutMs: bounded('timeout', unitFlag('timeout', values.timeout, parseDuration), TIMEOUT, spellDuration, values.timeout),
+    minSplitSize: bounded('min-split-size', unitFlag('min-split-size', values['min-split-size'], parseSize), MIN_SPLIT_SIZE, spellSize, values['min-split-size']),
   };
 }
 

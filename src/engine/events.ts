@@ -46,7 +46,10 @@ export interface EngineEvents {
   'file:queued': FileRef & { priority: number };
   'file:start': FileRef & { size: number | undefined; resumedBytes: number; ranges: boolean };
   'file:progress': FileRef & {
+    /** Bytes fetched over the network in this run (as in every event and result). */
     transferred: number;
+    /** Bytes of the file on disk so far, a resumed file's kept bytes included (as in FileResult). */
+    completedBytes: number;
     total: number | undefined;
     /** Bytes per second over the last few seconds. */
     speed: number;
@@ -124,6 +127,7 @@ export interface RunSummary {
   unchanged: number;
   failed: number;
   interrupted: number;
+  /** Bytes fetched over the network in this run, all files. */
   transferred: number;
   elapsedMs: number;
   /** Bytes per second over the whole run. */

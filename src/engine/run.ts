@@ -144,7 +144,8 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
       speed += fileSpeed;
       events.emit('file:progress', {
         ...task.ref,
-        transferred: task.completedBytes,
+        transferred: task.transferred,
+        completedBytes: task.completedBytes,
         total: task.size,
         speed: fileSpeed,
         connections: task.connections(now),

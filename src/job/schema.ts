@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { closest, describeValue } from './suggest.js';
 import {
-  DURATION_PATTERN, formatDuration, formatSize, KiB, MiB, parseDuration, parseRate, parseSize, QuantityError, RATE_PATTERN, SIZE_PATTERN, TiB,
+  DURATION_PATTERN, spellDuration, spellSize, KiB, MiB, parseDuration, parseRate, parseSize, QuantityError, RATE_PATTERN, SIZE_PATTERN, TiB,
 } from './units.js';
 
 export const IF_EXISTS = ['resume', 'skip', 'overwrite', 'fail', 'newer'] as const;
@@ -84,9 +84,9 @@ function quantity(kind: Quantity, title: string, description: string) {
 const EDITOR_MESSAGE = 'x-pdl-editor-message';
 
 const UNITS_HELP = 'bytes, or 4MiB, 512KiB, 1.5GB, 4m (KB/MB/GB = 1000ⁿ; KiB/MiB/GiB and k/m/g = 1024ⁿ)';
-const SPLIT_RANGE = `from ${formatSize(MIN_SPLIT_SIZE.min)} to ${formatSize(MIN_SPLIT_SIZE.max)}`;
-const TIMEOUT_RANGE = `from ${formatDuration(TIMEOUT.min)} to ${formatDuration(TIMEOUT.max)}`;
-const RATE_RANGE = `from ${formatSize(RATE.min)}/s to ${formatSize(RATE.max)}/s`;
+const SPLIT_RANGE = `from ${spellSize(MIN_SPLIT_SIZE.min)} to ${spellSize(MIN_SPLIT_SIZE.max)}`;
+const TIMEOUT_RANGE = `from ${spellDuration(TIMEOUT.min)} to ${spellDuration(TIMEOUT.max)}`;
+const RATE_RANGE = `from ${spellSize(RATE.min)}/s to ${spellSize(RATE.max)}/s`;
 const minSplitSize = (scope: string) =>
   quantity(
     {

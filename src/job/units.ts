@@ -116,8 +116,11 @@ function showInput(input: unknown): string {
   return String(input);
 }
 
-/** Shortest exact binary-unit spelling for messages and docs: 65536 → `64KiB`, 1500 → `1500B`. */
-export function formatSize(bytes: number): string {
+/**
+ * A size spelled as a user writes it in a job file or a flag, exactly (parseSize reads it back): 65536 → `64KiB`,
+ * 1500 → `1500B`. For the bounds in messages; figures shown while running use report/format.ts's formatSize.
+ */
+export function spellSize(bytes: number): string {
   const units: [number, string][] = [
     [TiB, 'TiB'],
     [GiB, 'GiB'],
@@ -130,8 +133,8 @@ export function formatSize(bytes: number): string {
   return `${bytes}B`;
 }
 
-/** Shortest exact spelling of a duration: 86400000 → `24h`, 1500 → `1500ms`. */
-export function formatDuration(ms: number): string {
+/** A duration spelled exactly as a user writes it (parseDuration reads it back): 86400000 → `24h`, 1500 → `1500ms`. */
+export function spellDuration(ms: number): string {
   const units: [number, string][] = [
     [3_600_000, 'h'],
     [60_000, 'm'],

@@ -49,7 +49,7 @@ export function lockPathOf(jobPath: string): string {
 }
 
 /** The lock file's text: header comment, then `version` and `files`, keys in a fixed order, no line folding. */
-export function formatLock(lock: LockFile): string {
+export function formatLockFile(lock: LockFile): string {
   const files = lock.files.map((entry) => {
     const out: Record<string, string | number> = {};
     for (const key of KEYS) {
@@ -65,7 +65,7 @@ export function formatLock(lock: LockFile): string {
 }
 
 /** Parse and check a lock file's text; every problem at once, as `file:line:column`. */
-export function parseLock(text: string, fileName: string): LockFile {
+export function parseLockFile(text: string, fileName: string): LockFile {
   const lineCounter = new LineCounter();
   const parsed = parseYaml(text, lineCounter);
   if (!parsed.ok) throw new JobFileError(fileName, parsed.issues);
@@ -99,7 +99,7 @@ export function parseLock(text: string, fileName: string): LockFile {
 }
 
 /** The lock at `path`, or undefined when there is none. */
-export async function readLock(path: string, displayName = path): Promise<LockFile | undefined> {
+export async function readLockFile(path: string, displayName = path): Promise<LockFile | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -107,11 +107,11 @@ export async function readLock(path: string, displayName = path): Promise<LockFi
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw toLocalIOError(error, path, 'read');
   }
-  return parseLock(text, displayName);
+  return parseLockFile(text, displayName);
 }
 
-export async function writeLock(path: string, lock: LockFile): Promise<void> {
-  await writeFileAtomic(path, formatLock(lock));
+export async function writeLockFile(path: string, lock: LockFile): Promise<void> {
+  await writeFileAtomic(path, formatLockFile(lock));
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -7,7 +7,7 @@
  * `undefined` fields are written as `null` so every line of a kind has the same keys.
  */
 import type { EngineEmitter, EngineEventName, EngineEvents, RunSummary } from '../engine/events.js';
-import type { Reporter, ReporterOptions } from './index.js';
+import type { Reporter, ReporterOptions } from './reporter.js';
 import { runResultOf } from './run-report.js';
 
 /** Minimum gap between two progress lines for the same file, and between two overall progress lines. */

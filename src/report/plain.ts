@@ -6,7 +6,7 @@
  */
 import type { EngineEmitter, EngineEvents, RangeRef, RunSummary } from '../engine/events.js';
 import { formatBytes, formatDuration, formatEta, formatProgress, formatRange, formatSize, formatSpeed, oneLine } from './format.js';
-import { subscribe, type Reporter, type ReporterOptions } from './index.js';
+import { subscribe, type Reporter, type ReporterOptions } from './reporter.js';
 import { formatSummary } from './summary.js';
 
 /** Minimum gap between two overall progress lines. */

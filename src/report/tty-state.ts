@@ -7,7 +7,7 @@
  */
 import type { EngineEvents, FileRef, RunSummary } from '../engine/events.js';
 import { formatDuration, oneLine } from './format.js';
-import type { EngineHandlers } from './index.js';
+import type { EngineHandlers } from './reporter.js';
 
 /** Files in flight that can have a line of their own; the rest are counted on one "and N more" line. */
 export const FILE_SLOTS = 8;
@@ -113,7 +113,7 @@ export class TtyState {
       },
       'file:progress': (e) => {
         const file = this.#file(e);
-        file.bytes = e.transferred;
+        file.bytes = e.completedBytes;
         // Bytes reach the file's count in write batches (up to 1 MiB per connection), so a slow connection can
         // show 0 B/s for seconds while it receives; the connections' own rates are what the network delivers.
         file.speed = e.connections.length > 0 ? e.connections.reduce((n, c) => n + c.speed, 0) : e.speed;

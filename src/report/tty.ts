@@ -7,7 +7,7 @@
  * the run ends, is drawn from the run's final state.
  */
 import type { EngineEmitter, RunSummary } from '../engine/events.js';
-import { subscribe, type Reporter, type ReporterOptions } from './index.js';
+import { subscribe, type Reporter, type ReporterOptions } from './reporter.js';
 import { formatSummary } from './summary.js';
 import { TtyState } from './tty-state.js';
 import { lineText, viewFrame, type Line, type Tone } from './tty-view.js';

@@ -41,7 +41,7 @@ export interface RunLock {
   releaseSync(): void;
 }
 
-interface LockFile extends RunLockHolder {
+interface RunLockRecord extends RunLockHolder {
   format: 'pdl-run-lock';
   /** Random: tells our lock from a later one of the same pid. */
   token: string;
@@ -52,7 +52,7 @@ interface LockFile extends RunLockHolder {
   version?: string;
 }
 
-type ReadLock = { status: 'missing' } | { status: 'ok'; lock: LockFile } | { status: 'garbage'; ageMs: number };
+type ReadRunLock = { status: 'missing' } | { status: 'ok'; lock: RunLockRecord } | { status: 'garbage'; ageMs: number };
 
 export async function acquireRunLock(root: string, info: RunLockInfo): Promise<RunLock> {
   const path = join(root, RUN_LOCK_NAME);
@@ -63,7 +63,7 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
   }
   const token = randomBytes(8).toString('hex');
   const me = await currentProcess();
-  const content: LockFile = {
+  const content: RunLockRecord = {
     format: 'pdl-run-lock',
     pid: info.pid,
     hostname: me.hostname,
@@ -78,13 +78,13 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (await createExclusive(path, data)) return heldLock(path, token);
-    const existing = await readLock(path);
+    const existing = await readRunLock(path);
     // Released between our create and our read: try to create it again.
     if (existing.status === 'missing') continue;
     if (existing.status === 'ok' && (await isAlive(existing.lock))) throw new RunLockedError(existing.lock, root, path);
     if (existing.status === 'garbage' && existing.ageMs < GARBAGE_GRACE_MS) throw new RunLockedError(undefined, root, path);
     await writeFileAtomic(path, data);
-    const check = await readLock(path);
+    const check = await readRunLock(path);
     if (check.status === 'ok' && check.lock.token === token) return heldLock(path, token);
     // Another run took the stale lock over at the same moment; the next round judges its lock.
   }
@@ -92,7 +92,7 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
 }
 
 /** Whether the holder may still be running (see process-liveness.ts). */
-async function isAlive(lock: LockFile): Promise<boolean> {
+async function isAlive(lock: RunLockRecord): Promise<boolean> {
   // Our own pid cannot be another live run (a restarted container is pid 1 again).
   if (lock.pid === process.pid && lock.hostname === (await currentProcess()).hostname) return false;
   return mayBeAlive(lock, new Date(lock.startedAt));
@@ -118,7 +118,7 @@ async function createExclusive(path: string, data: string): Promise<boolean> {
 }
 
 
-async function readLock(path: string): Promise<ReadLock> {
+async function readRunLock(path: string): Promise<ReadRunLock> {
   let text: string;
   try {
     const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -126,7 +126,7 @@ async function readLock(path: string): Promise<ReadLock> {
       const stats = await handle.stat();
       if (!stats.isFile() || stats.size > MAX_BYTES) return { status: 'garbage', ageMs: Date.now() - stats.mtimeMs };
       text = await handle.readFile('utf8');
-      const parsed = parseLock(text);
+      const parsed = parseRunLock(text);
       return parsed === undefined ? { status: 'garbage', ageMs: Date.now() - stats.mtimeMs } : { status: 'ok', lock: parsed };
     } finally {
       await handle.close();
@@ -143,7 +143,7 @@ async function readLock(path: string): Promise<ReadLock> {
 }
 
 /** The lock in `text`, or undefined when it is not one we can trust (a pid ≤ 0 would signal a process group). */
-function parseLock(text: string): LockFile | undefined {
+function parseRunLock(text: string): RunLockRecord | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -151,12 +151,12 @@ function parseLock(text: string): LockFile | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const lock = value as Partial<LockFile>;
+  const lock = value as Partial<RunLockRecord>;
   if (lock.format !== 'pdl-run-lock') return undefined;
   if (typeof lock.pid !== 'number' || !Number.isSafeInteger(lock.pid) || lock.pid <= 0) return undefined;
   if (typeof lock.hostname !== 'string' || typeof lock.startedAt !== 'string' || typeof lock.token !== 'string') return undefined;
   if (!isValidIdentity(lock)) return undefined;
-  return lock as LockFile;
+  return lock as RunLockRecord;
 }
 
 function heldLock(path: string, token: string): RunLock {
@@ -166,7 +166,7 @@ function heldLock(path: string, token: string): RunLock {
     async release() {
       if (released) return;
       released = true;
-      const current = await readLock(path).catch(() => undefined);
+      const current = await readRunLock(path).catch(() => undefined);
       if (current?.status !== 'ok' || current.lock.token !== token) return;
       await unlink(path).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw toLocalIOError(error, path, 'remove');
@@ -176,7 +176,7 @@ function heldLock(path: string, token: string): RunLock {
       if (released) return;
       released = true;
       try {
-        if (parseLock(readFileSync(path, 'utf8'))?.token === token) unlinkSync(path);
+        if (parseRunLock(readFileSync(path, 'utf8'))?.token === token) unlinkSync(path);
       } catch {
         // Exiting anyway: a lock left behind is taken over by the next run once this pid is gone.
       }

@@ -125,3 +125,30 @@ test('an abort saves every file in flight, and the rerun resumes them all asking
     for (const r of requests) assert.equal(r.ifRange, server.file(p).etag, `${p} ${r.range}`);
   }
 });
+
+test('file:progress of a resumed file: transferred counts only this run\'s network bytes, completedBytes the bytes on disk', async (t) => {
+  const { server, dir } = await fixture(t);
+  const size = 1 * MiB;
+  server.addFile('/p.bin', { size, throttle: 256 * KiB });
+  const job = makeJob(dir, [{ url: server.url('/p.bin'), connections: 1 }], { files: 1, connections: 1, perHost: 1 });
+
+  const controller = new AbortController();
+  const first = new EngineEmitter();
+  first.on('file:progress', (e) => {
+    if (e.connections.some((c) => c.position - c.start >= 256 * KiB)) controller.abort();
+  });
+  const stopped = await run(job, { signal: controller.signal }, first);
+  const held = stopped.summary.files[0]!.completedBytes;
+  assert.ok(held > 0 && held < size, `held ${held} bytes`);
+
+  const second = await run(job);
+  assert.equal(second.summary.files[0]?.outcome, 'resumed');
+  const progress = second.of('file:progress');
+  assert.ok(progress.length > 0, 'no progress while resuming');
+  for (const e of progress) {
+    assert.ok(e.completedBytes >= held, `completedBytes ${e.completedBytes} below the ${held} bytes kept`);
+    assert.ok(e.transferred <= size - held, `transferred ${e.transferred} counts bytes that were already on disk (${held})`);
+  }
+  // Half a second in at 256 KiB/s, this run has fetched less than what was already kept.
+  assert.ok(progress[0]!.transferred < held, `first progress: transferred ${progress[0]!.transferred}, ${held} bytes were kept`);
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  DURATION_PATTERN, formatDuration, formatSize, parseDuration, parseRate, parseSize, QuantityError, RATE_PATTERN, SIZE_PATTERN,
+  DURATION_PATTERN, spellDuration, spellSize, parseDuration, parseRate, parseSize, QuantityError, RATE_PATTERN, SIZE_PATTERN,
 } from '../../src/job/units.js';
 
 const KiB = 1024;
@@ -157,9 +157,9 @@ describe('parseDuration', () => {
   });
 });
 
-describe('formatSize / formatDuration', () => {
+describe('spellSize / spellDuration', () => {
   const sizes: [number, string][] = [[65536, '64KiB'], [TiB, '1TiB'], [1500, '1500B'], [4 * MiB, '4MiB'], [0, '0B']];
-  for (const [bytes, text] of sizes) it(`${bytes} → ${text}`, () => assert.equal(formatSize(bytes), text));
+  for (const [bytes, text] of sizes) it(`${bytes} → ${text}`, () => assert.equal(spellSize(bytes), text));
   const durations: [number, string][] = [[86_400_000, '24h'], [100, '100ms'], [1500, '1500ms'], [30_000, '30s'], [120_000, '2m']];
-  for (const [ms, text] of durations) it(`${ms} → ${text}`, () => assert.equal(formatDuration(ms), text));
+  for (const [ms, text] of durations) it(`${ms} → ${text}`, () => assert.equal(spellDuration(ms), text));
 });

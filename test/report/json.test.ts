@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineEmitter } from '../../src/engine/events.js';
-import { createReporter, type ReporterOptions } from '../../src/report/index.js';
+import { createReporter } from '../../src/report/index.js';
+import type { ReporterOptions } from '../../src/report/reporter.js';
 import { capture, FAILED, FILES, feedSyntheticRun } from './synthetic-run.js';
 
 const ref = (index: number) => ({ index, path: `f${index}.bin`, url: `http://127.0.0.1/${index}` });
@@ -44,13 +45,13 @@ test('json speaks of ranges, not connections, for range workers; an unknown end 
   const { events, parsed } = await json();
   events.emit('range:start', { ...ref(0), connection: 7, start: 0, end: -1 });
   events.emit('range:retry', { ...ref(0), connection: 7, start: 100, end: 200, attempt: 2, delayMs: 10, reason: 'reset' });
-  events.emit('file:progress', { ...ref(0), transferred: 5, total: undefined, speed: 1, connections: [{ connection: 7, start: 0, end: -1, position: 5, speed: 1 }] });
+  events.emit('file:progress', { ...ref(0), transferred: 5, completedBytes: 5, total: undefined, speed: 1, connections: [{ connection: 7, start: 0, end: -1, position: 5, speed: 1 }] });
   events.emit('file:interrupted', { ...ref(0), transferred: 5, completedBytes: 0, size: undefined, resumable: false });
   const time = '2025-01-01T00:00:00.000Z';
   assert.deepEqual(await parsed(), [
     { event: 'range:start', ...ref(0), start: 0, range: 7, end: null, time },
     { event: 'range:retry', ...ref(0), start: 100, attempt: 2, delayMs: 10, reason: 'reset', range: 7, end: 200, time },
-    { event: 'file:progress', ...ref(0), transferred: 5, total: null, speed: 1, ranges: [{ start: 0, position: 5, speed: 1, range: 7, end: null }], time },
+    { event: 'file:progress', ...ref(0), transferred: 5, completedBytes: 5, total: null, speed: 1, ranges: [{ start: 0, position: 5, speed: 1, range: 7, end: null }], time },
     { event: 'file:interrupted', ...ref(0), transferred: 5, completedBytes: 0, size: null, resumable: false, time },
   ]);
   assert.ok(!(await parsed()).some((line) => JSON.stringify(line).includes('"connection')), 'no field named connection');
@@ -62,7 +63,7 @@ test('json thins file progress to one line per second per file, and run progress
   for (let ms = 0; ms <= 2500; ms += 250) {
     clock.t = start + ms;
     for (const index of [0, 1]) {
-      events.emit('file:progress', { ...ref(index), transferred: ms, total: 5000, speed: 1, connections: [] });
+      events.emit('file:progress', { ...ref(index), transferred: ms, completedBytes: ms, total: 5000, speed: 1, connections: [] });
     }
     events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 2, transferred: ms, totalBytes: 10_000, speed: 1, active: 2 });
   }
@@ -75,9 +76,9 @@ test('json thins file progress to one line per second per file, and run progress
 
 test('json forgets a finished file so its next progress is not throttled away', async () => {
   const { events, parsed } = await json();
-  events.emit('file:progress', { ...ref(0), transferred: 1, total: 2, speed: 1, connections: [] });
+  events.emit('file:progress', { ...ref(0), transferred: 1, completedBytes: 1, total: 2, speed: 1, connections: [] });
   events.emit('file:interrupted', { ...ref(0), transferred: 1, completedBytes: 1, size: 2, resumable: true });
-  events.emit('file:progress', { ...ref(0), transferred: 2, total: 2, speed: 1, connections: [] });
+  events.emit('file:progress', { ...ref(0), transferred: 2, completedBytes: 2, total: 2, speed: 1, connections: [] });
   assert.deepEqual((await parsed()).map((l) => l.event), ['file:progress', 'file:interrupted', 'file:progress']);
 });
 

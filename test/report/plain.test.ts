@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineEmitter, type RunSummary } from '../../src/engine/events.js';
-import { createReporter, type ReporterOptions } from '../../src/report/index.js';
+import { createReporter } from '../../src/report/index.js';
+import type { ReporterOptions } from '../../src/report/reporter.js';
 import { capture } from './synthetic-run.js';
 
 const MiB = 1024 * 1024;
@@ -29,7 +30,7 @@ function emitFileLifecycle(events: EngineEmitter, clock: { t: number }): void {
   events.emit('file:queued', { ...ref(0, 'a.bin'), priority: 0 });
   events.emit('file:start', { ...ref(0, 'a.bin'), size: 12 * MiB, resumedBytes: 0, ranges: true });
   events.emit('range:start', { ...ref(0, 'a.bin'), connection: 3, start: 0, end: 4 * MiB });
-  events.emit('file:progress', { ...ref(0, 'a.bin'), transferred: MiB, total: 12 * MiB, speed: MiB, connections: [] });
+  events.emit('file:progress', { ...ref(0, 'a.bin'), transferred: MiB, completedBytes: MiB, total: 12 * MiB, speed: MiB, connections: [] });
   events.emit('file:retry', { ...ref(0, 'a.bin'), attempt: 2, delayMs: 1200, reason: 'ECONNRESET' });
   events.emit('range:done', { ...ref(0, 'a.bin'), connection: 3, start: 0, end: 4 * MiB });
   clock.t = 3000;

@@ -41,7 +41,7 @@ export async function feedSyntheticRun(events: EngineEmitter, tickMs = 5): Promi
       const connections = MULTI(index)
         ? [0, 1, 2].map((c) => ({ connection: c + 1, start: (c * SIZE) / 3, end: ((c + 1) * SIZE) / 3, position: (c * SIZE) / 3 + done / 3, speed: 1e6 }))
         : [];
-      events.emit('file:progress', { ...ref, transferred: done, total: SIZE, speed: 3e6, connections });
+      events.emit('file:progress', { ...ref, transferred: done, completedBytes: done, total: SIZE, speed: 3e6, connections });
       if (index === 1 && age === 0) events.emit('file:retry', { ...ref, attempt: 2, delayMs: 1200, reason: 'ECONNRESET' });
       if (age + 1 < TICKS_PER_FILE) {
         active.set(index, age + 1);

@@ -57,7 +57,7 @@ test('after Ctrl-C the last frame says the run was interrupted, not a green tick
   const { final } = await drive({ columns: 120, rows: 40 }, async (events) => {
     events.emit('run:start', { files: 1, totalBytes: undefined, startedAt: 0 });
     events.emit('file:start', { ...ref(0), size: 300 * MiB, resumedBytes: 0, ranges: true });
-    events.emit('file:progress', { ...ref(0), transferred: 100 * MiB, total: 300 * MiB, speed: MiB, connections: [] });
+    events.emit('file:progress', { ...ref(0), transferred: 100 * MiB, completedBytes: 100 * MiB, total: 300 * MiB, speed: MiB, connections: [] });
     events.emit('file:interrupted', { ...ref(0), transferred: 120 * MiB, completedBytes: 120 * MiB, size: 300 * MiB });
   }, summaryOf([result(0, 'interrupted', 300 * MiB, 120 * MiB)], { stopped: 'SIGINT' }));
   const header = final[0] ?? '';
@@ -85,7 +85,7 @@ test('the last frame is drawn from the final state, not the last progress tick',
   const { last, final } = await drive({ columns: 120, rows: 40 }, async (events) => {
     events.emit('run:start', { files: 1, totalBytes: undefined, startedAt: 0 });
     events.emit('file:start', { ...ref(0), size: 300 * MiB, resumedBytes: 0, ranges: false });
-    events.emit('file:progress', { ...ref(0), transferred: 290.9 * MiB, total: 300 * MiB, speed: MiB, connections: [] });
+    events.emit('file:progress', { ...ref(0), transferred: 290.9 * MiB, completedBytes: 290.9 * MiB, total: 300 * MiB, speed: MiB, connections: [] });
     events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 290.9 * MiB, totalBytes: 300 * MiB, speed: MiB, active: 1 });
     events.emit('file:done', { ...ref(0), outcome: 'downloaded', size: 300 * MiB, transferred: 300 * MiB, elapsedMs: 10, sha256: undefined });
   }, summaryOf([result(0, 'downloaded', 300 * MiB, 300 * MiB)]));
@@ -121,7 +121,7 @@ test('a file with 8 connections shows one line per connection, numbered 1..8, no
   const { last } = await drive({ columns: 120, rows: 40 }, async (events) => {
     events.emit('run:start', { files: 1, totalBytes: undefined, startedAt: 0 });
     events.emit('file:start', { ...ref(0), size: 64 * MiB, resumedBytes: 0, ranges: true });
-    events.emit('file:progress', { ...ref(0), transferred: 8 * MiB, total: 64 * MiB, speed: 8 * MiB, connections });
+    events.emit('file:progress', { ...ref(0), transferred: 8 * MiB, completedBytes: 8 * MiB, total: 64 * MiB, speed: 8 * MiB, connections });
   }, summaryOf([]));
   const conns = last.filter((line) => /^ {4}› conn \d/.test(line));
   assert.deepEqual(conns.map((line) => line.match(/conn (\d+)/)?.[1]), ['1', '2', '3', '4', '5', '6', '7', '8'], last.join('\n'));
@@ -133,7 +133,7 @@ test('at 60 columns the path is cut, never the speed or ETA, and no line is wide
   const { live } = await drive({ columns: 60, rows: 24 }, async (events) => {
     events.emit('run:start', { files: 1, totalBytes: undefined, startedAt: 0 });
     events.emit('file:start', { ...ref(0, path), size: 300 * MiB, resumedBytes: 0, ranges: false });
-    events.emit('file:progress', { ...ref(0, path), transferred: 100 * MiB, total: 300 * MiB, speed: 2 * MiB, connections: [] });
+    events.emit('file:progress', { ...ref(0, path), transferred: 100 * MiB, completedBytes: 100 * MiB, total: 300 * MiB, speed: 2 * MiB, connections: [] });
     events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 0, totalBytes: 300 * MiB, speed: 0, active: 1 });
     await sleep(100);
     events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 200 * 1024, totalBytes: 300 * MiB, speed: 0, active: 1 });
@@ -151,7 +151,7 @@ test('in a 12-row terminal every frame has at most 11 lines and starts with the 
     for (let i = 0; i < 12; i += 1) {
       const connections = Array.from({ length: 4 }, (_, c) => ({ connection: c + 1, start: c * MiB, end: (c + 1) * MiB, position: c * MiB, speed: 1 }));
       events.emit('file:start', { ...ref(i), size: 4 * MiB, resumedBytes: 0, ranges: true });
-      events.emit('file:progress', { ...ref(i), transferred: 0, total: 4 * MiB, speed: 1, connections });
+      events.emit('file:progress', { ...ref(i), transferred: 0, completedBytes: 0, total: 4 * MiB, speed: 1, connections });
     }
     const error = { code: 'E', kind: 'network', message: 'reset' };
     for (let i = 100; i < 103; i += 1) events.emit('file:failed', { ...ref(i), error, transferred: 0, elapsedMs: 1, stoppedAt: 'body' });
@@ -171,7 +171,7 @@ test('on resume the header and the file line count the same whole-file bytes; th
     events.emit('file:start', { ...ref(0), size: 300 * MiB, resumedBytes: 100 * MiB, ranges: true });
     events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 0, totalBytes: 200 * MiB, speed: 0, active: 1 });
     await sleep(100);
-    events.emit('file:progress', { ...ref(0), transferred: 120 * MiB, total: 300 * MiB, speed: 20 * MiB, connections: [] });
+    events.emit('file:progress', { ...ref(0), transferred: 120 * MiB, completedBytes: 120 * MiB, total: 300 * MiB, speed: 20 * MiB, connections: [] });
     events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 20 * MiB, totalBytes: 200 * MiB, speed: 20 * MiB, active: 1 });
   }, summaryOf([]));
   assert.match(last[0] ?? '', /· 120\.0 MiB of 300\.0 MiB · /);

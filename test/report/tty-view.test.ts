@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineEmitter } from '../../src/engine/events.js';
-import { subscribe } from '../../src/report/index.js';
+import { subscribe } from '../../src/report/reporter.js';
 import { FAILED_SLOTS, FILE_SLOTS, relabel, TtyState, type DisplayState, type FileState } from '../../src/report/tty-state.js';
 import { fitWithPath, lineText, MAX_LINES, viewFrame } from '../../src/report/tty-view.js';
 
@@ -68,7 +68,7 @@ test('the state folds events: resumed bytes count whole-file in both header and 
   events.emit('file:start', { ...ref(0), size: 300 * MiB, resumedBytes: 100 * MiB, ranges: true });
   events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 0, totalBytes: 200 * MiB, speed: 0, active: 1 });
   now = 2000;
-  events.emit('file:progress', { ...ref(0), transferred: 120 * MiB, total: 300 * MiB, speed: 10 * MiB, connections: [] });
+  events.emit('file:progress', { ...ref(0), transferred: 120 * MiB, completedBytes: 120 * MiB, total: 300 * MiB, speed: 10 * MiB, connections: [] });
   events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 20 * MiB, totalBytes: 200 * MiB, speed: 10 * MiB, active: 1 });
   assert.deepEqual(text(view.snapshot()), [
     '⠋ Downloading 0/1 files · 120.0 MiB of 300.0 MiB · 10.0 MiB/s · ETA 18s',
@@ -99,7 +99,7 @@ test('the final state is the summary\'s, whatever the last tick said', () => {
   const view = new TtyState(() => 0);
   const events = new EngineEmitter();
   subscribe(events, view.handlers());
-  events.emit('file:progress', { ...ref(0), transferred: 290 * MiB, total: 300 * MiB, speed: MiB, connections: [] });
+  events.emit('file:progress', { ...ref(0), transferred: 290 * MiB, completedBytes: 290 * MiB, total: 300 * MiB, speed: MiB, connections: [] });
   const files = [{ ...ref(0), outcome: 'interrupted' as const, size: 300 * MiB, transferred: 295 * MiB, completedBytes: 295 * MiB, elapsedMs: 1, sha256: undefined, error: undefined }];
   view.finish({ files, done: 0, skipped: 0, unchanged: 0, failed: 0, interrupted: 1, transferred: 295 * MiB, elapsedMs: 1, speed: 1, stopped: 'SIGINT' });
   assert.deepEqual(text(view.snapshot()), ['◼ Interrupted (SIGINT) · 0/1 files done · 295.0 MiB of 300.0 MiB', '  › 0 done, 1 interrupted']);
@@ -176,8 +176,8 @@ test('connections are numbered 1..N and keep their number as their ranges change
   const events = new EngineEmitter();
   subscribe(events, view.handlers());
   const at = (id: number) => ({ connection: id, start: 0, end: 10, position: 5, speed: 1 });
-  events.emit('file:progress', { ...ref(0), transferred: 0, total: 40, speed: 1, connections: [at(32), at(33)] });
-  events.emit('file:progress', { ...ref(0), transferred: 0, total: 40, speed: 1, connections: [at(34), at(33)] });
+  events.emit('file:progress', { ...ref(0), transferred: 0, completedBytes: 0, total: 40, speed: 1, connections: [at(32), at(33)] });
+  events.emit('file:progress', { ...ref(0), transferred: 0, completedBytes: 0, total: 40, speed: 1, connections: [at(34), at(33)] });
   events.emit('range:retry', { ...ref(0), connection: 33, start: 0, end: 10, attempt: 2, delayMs: 10, reason: 'ECONNRESET' });
   const snap = view.snapshot();
   assert.deepEqual(snap.active[0]?.connections.map((c) => c.label), [1, 2]);
@@ -192,10 +192,10 @@ test('a retry notice shows until progress resumes after the delay; odd event ord
   events.emit('file:retry', { ...ref(0), attempt: 2, delayMs: 1200, reason: 'ECONNRESET' });
   assert.equal(view.snapshot().active[0]?.note, 'retry 2 in 1.2s: ECONNRESET');
   clock.t = 1000;
-  events.emit('file:progress', { ...ref(0), transferred: MiB, total: 4 * MiB, speed: 0, connections: [] });
+  events.emit('file:progress', { ...ref(0), transferred: MiB, completedBytes: MiB, total: 4 * MiB, speed: 0, connections: [] });
   assert.equal(view.snapshot().active[0]?.note, 'retry 2 in 1.2s: ECONNRESET', 'still waiting');
   clock.t = 1300;
-  events.emit('file:progress', { ...ref(0), transferred: 2 * MiB, total: 4 * MiB, speed: MiB, connections: [] });
+  events.emit('file:progress', { ...ref(0), transferred: 2 * MiB, completedBytes: 2 * MiB, total: 4 * MiB, speed: MiB, connections: [] });
   assert.equal(view.snapshot().active[0]?.note, undefined);
   assert.doesNotThrow(() => {
     events.emit('file:done', { ...ref(99), outcome: 'downloaded', size: 1, transferred: 1, elapsedMs: 1, sha256: undefined });
@@ -211,7 +211,7 @@ test('a file whose bytes have not reached the disk yet shows the rate its connec
   const events = new EngineEmitter();
   subscribe(events, view.handlers());
   const conn = (id: number) => ({ connection: id, start: (id - 1) * 4 * MiB, end: id * 4 * MiB, position: (id - 1) * 4 * MiB + 800 * 1024, speed: 512 * 1024 });
-  events.emit('file:progress', { ...ref(0), transferred: 0, total: 64 * MiB, speed: 0, connections: [conn(1), conn(2)] });
+  events.emit('file:progress', { ...ref(0), transferred: 0, completedBytes: 0, total: 64 * MiB, speed: 0, connections: [conn(1), conn(2)] });
   assert.match(text(view.snapshot())[1] ?? '', /^ {2}↓ dir\/f0\.bin {2}0 B of 64\.0 MiB \(0%\) · 1\.0 MiB\/s · ETA 1m04s · 2 conns$/);
 });
 
@@ -224,7 +224,7 @@ test('the run\'s speed is never below what the files in flight are receiving (by
   const conn = (id: number) => ({ connection: id, start: (id - 1) * 4 * MiB, end: id * 4 * MiB, position: (id - 1) * 4 * MiB + 800 * 1024, speed: 512 * 1024 });
   events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 0, totalBytes: undefined, speed: 0, active: 1 });
   now = 1500;
-  events.emit('file:progress', { ...ref(0), transferred: 0, total: 64 * MiB, speed: 0, connections: [conn(1), conn(2)] });
+  events.emit('file:progress', { ...ref(0), transferred: 0, completedBytes: 0, total: 64 * MiB, speed: 0, connections: [conn(1), conn(2)] });
   events.emit('run:progress', { filesDone: 0, filesFailed: 0, filesTotal: 1, transferred: 0, totalBytes: undefined, speed: 0, active: 1 });
   assert.equal(view.snapshot().speed, MiB);
 });

@@ -9,8 +9,8 @@ import { resolveJobObject } from '../../job/check.js';
 import { COMMAND_OPTIONS, intFlag, listFlag, parse, stringFlag } from '../args.js';
 import { execute } from '../execute.js';
 import { getHelp } from '../help.js';
-import type { CliIO } from '../main.js';
-import { formatPlan } from '../plan.js';
+import type { CliIO } from '../io.js';
+import { formatDryRun } from '../dry-run.js';
 import { maxRuntimeOf, reportPathOf } from '../run-flags.js';
 
 export async function getCommand(argv: string[], io: CliIO): Promise<number> {
@@ -47,7 +47,7 @@ export async function getCommand(argv: string[], io: CliIO): Promise<number> {
     throw error;
   }
   if (values['dry-run']) {
-    io.stdout.write(formatPlan(job));
+    io.stdout.write(formatDryRun(job));
     return 0;
   }
   return execute(

@@ -11,7 +11,7 @@ import { jobSchemaText } from '../../job/schema.js';
 import { writeFileAtomic } from '../../storage/small-file.js';
 import { COMMAND_OPTIONS, parse } from '../args.js';
 import { initHelp } from '../help.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { STARTER_SCHEMA_NAME, starterJob } from '../starter-job.js';
 
 export async function initCommand(argv: string[], io: CliIO): Promise<number> {

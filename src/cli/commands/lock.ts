@@ -6,10 +6,10 @@
 import { relative, resolve } from 'node:path';
 import { loadJobFile } from '../../job/load.js';
 import type { ResolvedJob } from '../../job/resolved.js';
-import { lockPathOf, writeLock, type LockEntry } from '../../lockfile/lock-file.js';
+import { lockPathOf, writeLockFile, type LockEntry } from '../../lockfile/lock-file.js';
 import { COMMAND_OPTIONS, parse, stringFlag, type Parsed } from '../args.js';
 import { lockHelp } from '../help.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { lockCommandLabel, observeRun, type ObservedFile } from '../observe-run.js';
 import type { ExecuteOptions } from '../execute.js';
 import { applyOverrides } from '../job-overrides.js';
@@ -48,7 +48,7 @@ export async function lockCommand(argv: string[], io: CliIO): Promise<number> {
     return observed.exitCode;
   }
   const lockPath = lockPathOf(jobPath);
-  await writeLock(lockPath, { version: 1, files: observed.files.map(lockEntryOf) });
+  await writeLockFile(lockPath, { version: 1, files: observed.files.map(lockEntryOf) });
   io.stdout.write(`wrote ${relative(io.cwd, lockPath) || lockPath} (${observed.files.length} file${observed.files.length === 1 ? '' : 's'})\n`);
   return 0;
 }

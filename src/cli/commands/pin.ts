@@ -10,7 +10,7 @@ import { pinChecksums } from '../../lockfile/pin.js';
 import { writeFileAtomic } from '../../storage/small-file.js';
 import { parse } from '../args.js';
 import { pinHelp } from '../help.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { lockCommandLabel, observeRun } from '../observe-run.js';
 import { loadObservedJob, observeFlags } from './lock.js';
 

@@ -6,7 +6,7 @@ import { COMMAND_OPTIONS,listFlag,parse,stringFlag } from '../args.js';
 import { applyOverrides } from '../job-overrides.js';
 import { planHelp } from '../help.js';
 import { proxyFromEnv } from '../proxy-env.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { resolve } from 'node:path';
 
 export async function planCommand(argv: string[], io: CliIO): Promise<number> {

@@ -7,8 +7,8 @@ import { execute } from '../execute.js';
 import { frozenRun } from '../frozen-run.js';
 import { runHelp } from '../help.js';
 import { applyOverrides } from '../job-overrides.js';
-import { version, type CliIO } from '../main.js';
-import { formatPlan } from '../plan.js';
+import { version, type CliIO } from '../io.js';
+import { formatDryRun } from '../dry-run.js';
 import { maxRuntimeOf, overridesOf, reportPathOf } from '../run-flags.js';
 
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
@@ -27,7 +27,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   // --frozen: the lock next to the job decides every file's sha256 and size; drift is exit 3 (lockfile/frozen.ts).
   const frozen = values.frozen ? await frozenRun(positionals[0]!, io.cwd, job, (overrides.only ?? []).length > 0) : undefined;
   if (values['dry-run']) {
-    io.stdout.write(formatPlan(frozen?.job ?? job));
+    io.stdout.write(formatDryRun(frozen?.job ?? job));
     return 0;
   }
   // One run per output root: a cron run that starts while the previous one still works exits 7 at once.

@@ -1,7 +1,7 @@
 import { loadJobFile, summarizeJob } from '../../job/load.js';
 import { COMMAND_OPTIONS, parse } from '../args.js';
 import { validateHelp } from '../help.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 export async function validateCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse('validate', argv, COMMAND_OPTIONS.validate, { min: 1, max: 1, names: 'the job file' });

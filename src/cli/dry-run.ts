@@ -3,7 +3,7 @@ import { startOrder } from '../engine/scheduler.js';
 import type { ResolvedJob } from '../job/resolved.js';
 import { formatBytes } from '../report/format.js';
 
-export function formatPlan(job: ResolvedJob): string {
+export function formatDryRun(job: ResolvedJob): string {
   const lines = [
     `job: ${job.source ?? '(command line)'}`,
     `dir: ${job.dir}`,
