@@ -4,24 +4,9 @@
  * Messages never contain expanded secrets: callers pass masked URLs.
  */
 
-export type ErrorKind = 'usage' | 'job' | 'integrity' | 'network' | 'protocol' | 'io' | 'interrupted' | 'locked' | 'internal';
+import { exitCodeOf, type ErrorKind } from './exit-codes.js';
 
-/** Exit codes, documented in the README. */
-export const EXIT_CODES = {
-  ok: 0,
-  someFailed: 1,
-  usage: 2,
-  job: 2,
-  integrity: 3,
-  network: 4,
-  protocol: 5,
-  io: 6,
-  locked: 7,
-  /** `--max-runtime` elapsed: stopped like SIGINT (progress saved), told apart for cron. */
-  maxRuntime: 8,
-  sigint: 130,
-  sigterm: 143,
-} as const;
+export { EXIT_CODES, type ErrorKind } from './exit-codes.js';
 
 export interface PdlErrorOptions {
   cause?: unknown;
@@ -48,29 +33,6 @@ export class PdlError extends Error {
 
   get exitCode(): number {
     return exitCodeOf(this.kind);
-  }
-}
-
-export function exitCodeOf(kind: ErrorKind): number {
-  switch (kind) {
-    case 'usage':
-      return EXIT_CODES.usage;
-    case 'job':
-      return EXIT_CODES.job;
-    case 'integrity':
-      return EXIT_CODES.integrity;
-    case 'network':
-      return EXIT_CODES.network;
-    case 'protocol':
-      return EXIT_CODES.protocol;
-    case 'io':
-      return EXIT_CODES.io;
-    case 'locked':
-      return EXIT_CODES.locked;
-    case 'interrupted':
-      return EXIT_CODES.sigint;
-    case 'internal':
-      return EXIT_CODES.someFailed;
   }
 }
 
@@ -317,58 +279,5 @@ export class PartReplacedError extends PdlError {
 export class InternalError extends PdlError {
   constructor(message: string, options?: PdlErrorOptions) {
     super('E_INTERNAL', 'internal', message, options);
-  }
-}
-
-/**
- * The same error with a message that says more (where it happened, what to do): a new object of the same class,
- * code, kind and cause. Errors are not edited once built; context is added by making the error again.
- */
-export function withMessage<E extends PdlError>(error: E, message: string): E {
-  const copy = Object.create(Object.getPrototypeOf(error) as object) as E;
-  Object.defineProperties(copy, Object.getOwnPropertyDescriptors(error));
-  Object.defineProperty(copy, 'message', { value: message, writable: true, configurable: true, enumerable: false });
-  return copy;
-}
-
-/** Anything that is not a PdlError is a bug of pdl's, not the disk's: say so (exit 1, stack under --verbose). */
-export function internalError(error: unknown, while_: string, path?: string): InternalError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new InternalError(`internal error while ${while_}: ${message}`, { cause: error, ...(path === undefined ? {} : { path }) });
-}
-
-/** Wrap an unknown error from fs into a LocalIOError that names the path. */
-export function toLocalIOError(error: unknown, path: string, action: string): LocalIOError {
-  if (error instanceof PdlError) return error as LocalIOError;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason = describeErrno(code) ?? (error instanceof Error ? error.message : String(error));
-  return new LocalIOError(`cannot ${action} ${path}: ${reason}`, { cause: error, path });
-}
-
-function describeErrno(code: string | undefined): string | undefined {
-  switch (code) {
-    case 'ENOSPC':
-      return 'no space left on device (ENOSPC)';
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied (${code})`;
-    case 'EFBIG':
-      return 'file too large for this file system (EFBIG)';
-    case 'EROFS':
-      return 'read-only file system (EROFS)';
-    case 'EDQUOT':
-      return 'disk quota exceeded (EDQUOT)';
-    case 'ENOENT':
-      return 'no such file or directory (ENOENT)';
-    case 'ENOTDIR':
-      return 'a parent is not a directory (ENOTDIR)';
-    case 'EISDIR':
-      return 'is a directory (EISDIR)';
-    case 'EEXIST':
-      return 'already exists (EEXIST)';
-    case 'ELOOP':
-      return 'is a symbolic link (ELOOP)';
-    default:
-      return undefined;
   }
 }

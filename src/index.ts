@@ -15,3 +15,5 @@ export type { ProxySettings } from './http/proxy.js';
 export { createReporter, type ReporterKind } from './report/index.js';
 export type { Reporter, ReporterOptions } from './report/reporter.js';
 export * from './errors.js';
+export { exitCodeOf } from './exit-codes.js';
+export { internalError, toLocalIOError, withMessage } from './error-wrap.js';

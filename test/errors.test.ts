@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChecksumMismatchError, EXIT_CODES, JobFileError, LocalIOError, toLocalIOError } from '../src/errors.js';
+import { ChecksumMismatchError, EXIT_CODES, JobFileError, LocalIOError } from '../src/errors.js';
+import { toLocalIOError } from '../src/error-wrap.js';
 
 test('error classes carry stable codes and exit codes', () => {
   const cases: Array<[Error & { code: string; exitCode: number }, string, number]> = [

@@ -11,6 +11,7 @@ import { buildRunReport, writeRunReport } from '../report/run-report.js';
 import { exitCodeForRun } from './exit-code.js';
 import type { CliIO } from './io.js';
 import { proxyFromEnv } from './proxy-env.js';
+import { withRuntimeLimit } from './run-session.js';
 
 export interface ExecuteOptions {
   reporter: string | undefined;
@@ -95,14 +96,6 @@ export async function execute(job: ResolvedJob, options: ExecuteOptions, io: Cli
   }
   if (failure !== undefined) throw failure;
   return exitCode;
-}
-
-/** The CLI's signal, also aborted with reason 'max-runtime' once `ms` have passed. */
-function withRuntimeLimit(signal: AbortSignal, ms: number | undefined): { signal: AbortSignal; clear(): void } {
-  if (ms === undefined) return { signal, clear: () => undefined };
-  const limit = new AbortController();
-  const timer = setTimeout(() => limit.abort('max-runtime'), ms);
-  return { signal: AbortSignal.any([signal, limit.signal]), clear: () => clearTimeout(timer) };
 }
 
 function emptySummary(): RunSummary {

@@ -1,5 +1,6 @@
 /** The process exit code for a finished run: documented in the README's "Exit codes". */
-import { EXIT_CODES, exitCodeOf, type ErrorKind } from '../errors.js';
+import { EXIT_CODES, type ErrorKind } from '../errors.js';
+import { exitCodeOf } from '../exit-codes.js';
 import type { RunSummary } from '../engine/events.js';
 
 export function exitCodeForRun(summary: RunSummary): number {

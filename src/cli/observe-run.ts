@@ -6,15 +6,14 @@
  * `ifExists: newer`, so elsewhere the validators are simply unknown.
  */
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import type { RunSummary } from '../engine/events.js';
-import { toLocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import type { ResolvedJob } from '../job/resolved.js';
 import { MirrorState } from '../storage/mirror-state.js';
-import { acquireRunLock } from '../storage/run-lock.js';
 import { hashFile } from '../verify/checksum.js';
 import { execute, type ExecuteOptions } from './execute.js';
-import { version, type CliIO } from './io.js';
+import type { CliIO } from './io.js';
+import { withRunLock } from './run-session.js';
 
 export interface ObservedFile {
   index: number;
@@ -31,19 +30,13 @@ export type Observation = { exitCode: number; files: undefined } | { exitCode: 0
 
 /** Run `job` holding its output folder's run lock; `files` (in job order) only when every file ended well. */
 export async function observeRun(job: ResolvedJob, options: ExecuteOptions, io: CliIO, command: string): Promise<Observation> {
-  const lock = await acquireRunLock(job.dir, { pid: process.pid, startedAt: new Date(), command, version: version() });
-  const onExit = () => lock.releaseSync();
-  process.once('exit', onExit);
-  try {
+  return withRunLock(job.dir, command, async () => {
     let summary: RunSummary | undefined;
     // The lock records ETag and Last-Modified, which pdl keeps in the state file: keep it for these runs.
     const exitCode = await execute(job, { ...options, keepState: true, afterRun: async (s) => void (summary = s) }, io);
     if (exitCode !== 0 || summary === undefined) return { exitCode, files: undefined };
-    return { exitCode: 0, files: await describeFiles(job, summary) };
-  } finally {
-    process.off('exit', onExit);
-    await lock.release().catch(() => undefined);
-  }
+    return { exitCode: 0, files: await describeFiles(job, summary) } as const;
+  });
 }
 
 async function describeFiles(job: ResolvedJob, summary: RunSummary): Promise<ObservedFile[]> {
@@ -75,9 +68,4 @@ async function describeFiles(job: ResolvedJob, summary: RunSummary): Promise<Obs
     });
   }
   return files;
-}
-
-/** `run jobs.yaml`-style label for the run lock. */
-export function lockCommandLabel(name: string, jobPath: string): string {
-  return `${name} ${basename(jobPath)}`;
 }

@@ -3,7 +3,8 @@
  * the `.part` for a rerun unless its bytes are wrong), interrupted (save progress). Each settles the file's report.
  */
 import { dirname } from 'node:path';
-import { ChecksumMismatchError, toLocalIOError, type PdlError } from '../errors.js';
+import { ChecksumMismatchError, type PdlError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import type { ByteSource } from '../sources/source.js';
 import type { OutputDir } from '../storage/output-dir.js';

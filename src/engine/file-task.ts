@@ -2,7 +2,8 @@
  * One file in flight as a state machine (phases in file-phase.ts, transitions all here) and its slot protocol with
  * the scheduler. The work of each phase lives beside it: file-start, connection(-pool), part-progress, file-finish.
  */
-import { internalError, InternalError, InterruptedError, PdlError, ProtocolError, RemoteChangedError, StallError } from '../errors.js';
+import { InternalError, InterruptedError, PdlError, ProtocolError, RemoteChangedError, StallError } from '../errors.js';
+import { internalError } from '../error-wrap.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import { PathClaim } from '../storage/file-claim.js';
 import { NO_VALIDATORS, validatorsDiffer, type ByteAnswer, type ByteRequest, type ByteSource } from '../sources/source.js';

@@ -3,7 +3,7 @@
  * its written prefix, and the control file that lets a rerun resume (written after the `.part` is synced).
  */
 import { rm } from 'node:fs/promises';
-import { toLocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import type { ChecksumAlgorithm, ResolvedFile } from '../job/resolved.js';
 import type { Validators } from '../sources/source.js';
 import { addInterval, contiguousPrefix, isComplete, totalLength, type Interval } from '../storage/intervals.js';

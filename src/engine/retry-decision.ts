@@ -2,7 +2,8 @@
  * Turns a failed attempt into "retry after N ms" or "give up with this error": the pure backoff policy lives in
  * retry.ts; this maps real error objects (a source's typed errors, node's and undici's transport errors) onto it.
  */
-import { NetworkError, PdlError, RemoteStatusError, ShortBodyError, StallError, withMessage } from '../errors.js';
+import { NetworkError, PdlError, RemoteStatusError, ShortBodyError, StallError } from '../errors.js';
+import { withMessage } from '../error-wrap.js';
 import { maskSecrets } from '../job/resolved.js';
 import { chooseRetryDelay, classifyNetworkError } from './retry.js';
 

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { Document, LineCounter } from 'yaml';
-import { JobFileError, toLocalIOError, type JobIssue } from '../errors.js';
+import { JobFileError, type JobIssue } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import { formatPath } from '../job/check.js';
 import { offsetOf, parseYaml } from '../job/yaml.js';
 import { writeFileAtomic } from '../storage/small-file.js';

@@ -13,7 +13,8 @@
  */
 import { basename } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { ChecksumListError, InterruptedError, PdlError, StallError, withMessage } from '../errors.js';
+import { ChecksumListError, InterruptedError, PdlError, StallError } from '../errors.js';
+import { withMessage } from '../error-wrap.js';
 import { retrying, STOPPED } from '../engine/retry-loop.js';
 import { HttpSource } from '../http/source.js';
 import { fileNameFromUrl } from '../job/paths.js';

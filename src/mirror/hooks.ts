@@ -5,7 +5,7 @@
  */
 import { dirname } from 'node:path';
 import type { PdlError } from '../errors.js';
-import { toLocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import { STOPPED, type RetryInfo } from '../engine/retry-loop.js';
 import type { ByteSource } from '../sources/source.js';
 import { compareWithServer } from './existing-file.js';

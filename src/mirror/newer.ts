@@ -4,7 +4,7 @@
  * before its validators are used, so an edited or truncated file is never declared "unchanged" by a 304.
  */
 import { lstat } from 'node:fs/promises';
-import { toLocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import type { ChecksumAlgorithm, ResolvedFile } from '../job/resolved.js';
 import { maskSecrets } from '../job/resolved.js';
 import type { MirrorEntry } from '../storage/mirror-state.js';

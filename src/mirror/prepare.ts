@@ -4,7 +4,8 @@
  * with a readable control file that matches.
  */
 import { lstat, unlink } from 'node:fs/promises';
-import { ChecksumMismatchError, withMessage, LocalIOError, toLocalIOError } from '../errors.js';
+import { ChecksumMismatchError, LocalIOError } from '../errors.js';
+import { withMessage, toLocalIOError } from '../error-wrap.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import type { MirrorEntry } from '../storage/mirror-state.js';
 import type { OutputDir } from '../storage/output-dir.js';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toLocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import { checkRelativePath, outputPath } from '../job/paths.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import type { MirrorState } from '../storage/mirror-state.js';

@@ -15,7 +15,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants, readFileSync, unlinkSync } from 'node:fs';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
-import { FileClaimedError, LocalIOError, toLocalIOError } from '../errors.js';
+import { FileClaimedError, LocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import { COMPANION_SUFFIXES } from './companion-names.js';
 import { currentProcess, isValidIdentity, mayBeAlive, type ProcessIdentity } from './process-liveness.js';
 

@@ -7,7 +7,7 @@
 import { constants } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { toLocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import { ensureParentDir } from './safe-dir.js';
 
 export class OutputDir {

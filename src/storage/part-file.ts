@@ -6,7 +6,8 @@
 
 import { constants, type promises as fsp } from 'node:fs';
 import { lstat, open, rename, unlink } from 'node:fs/promises';
-import { LocalIOError, PartReplacedError, toLocalIOError } from '../errors.js';
+import { LocalIOError, PartReplacedError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import { COMPANION_SUFFIXES } from './companion-names.js';
 
 type FileHandle = fsp.FileHandle;

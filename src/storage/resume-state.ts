@@ -10,7 +10,8 @@
 
 import { lstat, unlink } from 'node:fs/promises';
 import type { Interval } from './intervals.js';
-import { LocalIOError,toLocalIOError } from '../errors.js';
+import { LocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import { COMPANION_SUFFIXES } from './companion-names.js';
 import { readSmallFile,writeFileAtomic } from './small-file.js';
 

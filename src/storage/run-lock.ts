@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { constants,readFileSync,unlinkSync } from 'node:fs';
 import { lstat,mkdir,open,unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LocalIOError,RunLockedError,toLocalIOError,type RunLockHolder } from '../errors.js';
+import { LocalIOError, RunLockedError, type RunLockHolder } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import { currentProcess, isValidIdentity, mayBeAlive } from './process-liveness.js';
 import { writeFileAtomic } from './small-file.js';
 

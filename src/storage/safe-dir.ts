@@ -6,7 +6,8 @@
 
 import { lstat, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
-import { LocalIOError, toLocalIOError } from '../errors.js';
+import { LocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 
 /**
  * `mkdir -p` the parent of `file` (absolute, strictly inside the absolute `root`), creating `root` if missing.

@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { NAME_MAX_BYTES } from './companion-names.js';
-import { toLocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 
 /**
  * Replace a small file atomically: write a temp file in the same folder (created exclusively, never through a

@@ -8,7 +8,8 @@
 
 import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { ChecksumMismatchError, LocalIOError, toLocalIOError } from '../errors.js';
+import { ChecksumMismatchError, LocalIOError } from '../errors.js';
+import { toLocalIOError } from '../error-wrap.js';
 import type { ChecksumAlgorithm } from '../job/resolved.js';
 import type { FromWorker, ToWorker } from './hash-worker.js';
 

@@ -6,7 +6,8 @@
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { toLocalIOError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { toLocalIOError } from '../../error-wrap.js';
 import { jobSchemaText } from '../../job/schema.js';
 import { writeFileAtomic } from '../../storage/small-file.js';
 import { COMMAND_OPTIONS, parse } from '../args.js';

@@ -10,7 +10,8 @@ import { lockPathOf, writeLockFile, type LockEntry } from '../../lockfile/lock-f
 import { COMMAND_OPTIONS, parse, stringFlag, type Parsed } from '../args.js';
 import { lockHelp } from '../help.js';
 import type { CliIO } from '../io.js';
-import { lockCommandLabel, observeRun, type ObservedFile } from '../observe-run.js';
+import { runLockLabel } from '../run-session.js';
+import { observeRun, type ObservedFile } from '../observe-run.js';
 import type { ExecuteOptions } from '../execute.js';
 import { applyOverrides } from '../job-overrides.js';
 import { overridesOf } from '../run-flags.js';
@@ -42,7 +43,7 @@ export async function lockCommand(argv: string[], io: CliIO): Promise<number> {
   }
   const jobPath = resolve(io.cwd, parsed.positionals[0]!);
   const { job, options } = await loadObservedJob(parsed, io);
-  const observed = await observeRun(job, options, io, lockCommandLabel('lock', jobPath));
+  const observed = await observeRun(job, options, io, runLockLabel('lock', jobPath));
   if (observed.files === undefined) {
     io.stderr.write('pdl: no lock file written: not every file ended well (see above)\n');
     return observed.exitCode;

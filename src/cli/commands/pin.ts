@@ -5,13 +5,15 @@
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { toLocalIOError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { toLocalIOError } from '../../error-wrap.js';
 import { pinChecksums } from '../../lockfile/pin.js';
 import { writeFileAtomic } from '../../storage/small-file.js';
 import { parse } from '../args.js';
 import { pinHelp } from '../help.js';
 import type { CliIO } from '../io.js';
-import { lockCommandLabel, observeRun } from '../observe-run.js';
+import { runLockLabel } from '../run-session.js';
+import { observeRun } from '../observe-run.js';
 import { loadObservedJob, observeFlags } from './lock.js';
 
 export async function pinCommand(argv: string[], io: CliIO): Promise<number> {
@@ -31,7 +33,7 @@ export async function pinCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`${name}: every entry has a checksum already\n`);
     return 0;
   }
-  const observed = await observeRun({ ...job, files: todo }, options, io, lockCommandLabel('pin', jobPath));
+  const observed = await observeRun({ ...job, files: todo }, options, io, runLockLabel('pin', jobPath));
   if (observed.files === undefined) {
     io.stderr.write(`pdl: ${name} was not changed: not every file ended well (see above)\n`);
     return observed.exitCode;

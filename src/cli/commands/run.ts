@@ -1,15 +1,15 @@
 /** `pdl run <job.yaml>`: download every file of a job, holding the output folder's run lock. */
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadJobFile } from '../../job/load.js';
-import { acquireRunLock } from '../../storage/run-lock.js';
 import { COMMAND_OPTIONS, parse, stringFlag } from '../args.js';
 import { execute } from '../execute.js';
 import { frozenRun } from '../frozen-run.js';
 import { runHelp } from '../help.js';
 import { applyOverrides } from '../job-overrides.js';
-import { version, type CliIO } from '../io.js';
+import type { CliIO } from '../io.js';
 import { formatDryRun } from '../dry-run.js';
 import { maxRuntimeOf, overridesOf, reportPathOf } from '../run-flags.js';
+import { runLockLabel, withRunLock } from '../run-session.js';
 
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse('run', argv, COMMAND_OPTIONS.run, { min: 1, max: 1, names: 'the job file' });
@@ -30,13 +30,8 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(formatDryRun(frozen?.job ?? job));
     return 0;
   }
-  // One run per output root: a cron run that starts while the previous one still works exits 7 at once.
-  const lock = await acquireRunLock(job.dir, { pid: process.pid, startedAt: new Date(), command: `run ${basename(positionals[0]!)}`, version: version() });
-  // A second Ctrl-C exits at once, past every finally: the lock still goes (a stale one would be taken over anyway).
-  const onExit = () => lock.releaseSync();
-  process.once('exit', onExit);
-  try {
-    return await execute(
+  return withRunLock(job.dir, runLockLabel('run', positionals[0]!), () =>
+    execute(
       frozen?.job ?? job,
       {
         reporter: stringFlag(values.reporter),
@@ -48,10 +43,6 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
         afterRun: frozen?.afterRun,
       },
       io,
-    );
-  } finally {
-    process.off('exit', onExit);
-    // The run's exit code matters more than a lock that could not be removed: the next run takes it over.
-    await lock.release().catch(() => undefined);
-  }
+    ),
+  );
 }
