@@ -5,8 +5,8 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { MIN_SPLIT_SIZE, TIMEOUT } from '../job/schema.js';
-import { parseDuration, parseSize, spellDuration, spellSize } from '../job/units.js';
+import { MIN_SPLIT_SIZE, SPLIT_EXPECTED, TIMEOUT, TIMEOUT_EXPECTED } from '../job/schema.js';
+import { parseDuration, parseSize } from '../job/units.js';
 import { intFlag, listFlag, rateFlag, stringFlag, unitFlag, type Parsed } from './args.js';
 import type { JobOverrides } from './job-overrides.js';
 
@@ -19,14 +19,15 @@ export function overridesOf(values: Parsed['values']): JobOverrides {
     newer: values.newer === true,
     connections: intFlag('connections', values.connections, 1, 64),
     retries: intFlag('retries', values.retries, 0, 100),
-    timeoutMs: bounded('timeout', unitFlag('timeout', values.timeout, parseDuration), TIMEOUT, spellDuration, values.timeout),
-    minSplitSize: bounded('min-split-size', unitFlag('min-split-size', values['min-split-size'], parseSize), MIN_SPLIT_SIZE, spellSize, values['min-split-size']),
+    timeoutMs: bounded('timeout', unitFlag('timeout', values.timeout, parseDuration), TIMEOUT, TIMEOUT_EXPECTED, values.timeout),
+    minSplitSize: bounded('min-split-size', unitFlag('min-split-size', values['min-split-size'], parseSize), MIN_SPLIT_SIZE, SPLIT_EXPECTED, values['min-split-size']),
   };
 }
 
-function bounded(name: string, n: number | undefined, range: { min: number; max: number }, show: (n: number) => string, raw: unknown): number | undefined {
+/** Out of range: the same words as for the job file's key, so a flag and its key never describe a limit apart. */
+function bounded(name: string, n: number | undefined, range: { min: number; max: number }, expected: string, raw: unknown): number | undefined {
   if (n === undefined || (n >= range.min && n <= range.max)) return n;
-  throw new UsageError(`--${name}: expected a value from ${show(range.min)} to ${show(range.max)}, got "${String(raw)}"`);
+  throw new UsageError(`--${name}: expected ${expected}, got "${String(raw)}"`);
 }
 
 /** `--max-runtime` in milliseconds. */

@@ -1,7 +1,5 @@
-/**
- * One file in flight as a state machine (phases in file-phase.ts, transitions all here) and its slot protocol with
- * the scheduler. The work of each phase lives beside it: file-start, connection(-pool), part-progress, file-finish.
- */
+/** One file in flight as a state machine (phases in file-phase.ts, transitions all here) and its slot protocol with the
+ *  scheduler. The work of each phase lives beside it: file-start, connection(-pool), part-progress, file-finish. */
 import { InternalError, InterruptedError, PdlError, ProtocolError, RemoteChangedError, StallError } from '../errors.js';
 import { internalError } from '../error-wrap.js';
 import type { ResolvedFile } from '../job/resolved.js';

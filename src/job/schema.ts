@@ -86,11 +86,14 @@ const EDITOR_MESSAGE = 'x-pdl-editor-message';
 const UNITS_HELP = 'bytes, or 4MiB, 512KiB, 1.5GB, 4m (KB/MB/GB = 1000ⁿ; KiB/MiB/GiB and k/m/g = 1024ⁿ)';
 const SPLIT_RANGE = `from ${spellSize(MIN_SPLIT_SIZE.min)} to ${spellSize(MIN_SPLIT_SIZE.max)}`;
 const TIMEOUT_RANGE = `from ${spellDuration(TIMEOUT.min)} to ${spellDuration(TIMEOUT.max)}`;
+/** What `minSplitSize` and `timeout` expect, for the key and for its flag alike. */
+export const SPLIT_EXPECTED = `a size ${SPLIT_RANGE} such as 4MiB`;
+export const TIMEOUT_EXPECTED = `a duration ${TIMEOUT_RANGE} such as 30s`;
 const RATE_RANGE = `from ${spellSize(RATE.min)}/s to ${spellSize(RATE.max)}/s`;
 const minSplitSize = (scope: string) =>
   quantity(
     {
-      pattern: SIZE_PATTERN, parse: parseSize, ...MIN_SPLIT_SIZE, expected: `a size ${SPLIT_RANGE} such as 4MiB`,
+      pattern: SIZE_PATTERN, parse: parseSize, ...MIN_SPLIT_SIZE, expected: SPLIT_EXPECTED,
       editorMessage: `Expected a size such as 4MiB, 512KiB or 1.5GB, or a number of bytes; ${SPLIT_RANGE}`,
     },
     'Minimum split size',
@@ -99,7 +102,7 @@ const minSplitSize = (scope: string) =>
 const timeout = () =>
   quantity(
     {
-      pattern: DURATION_PATTERN, parse: parseDuration, ...TIMEOUT, expected: `a duration ${TIMEOUT_RANGE} such as 30s`,
+      pattern: DURATION_PATTERN, parse: parseDuration, ...TIMEOUT, expected: TIMEOUT_EXPECTED,
       editorMessage: `Expected a duration such as 30s, 2m or 500ms, or a number of milliseconds; ${TIMEOUT_RANGE}`,
     },
     'Stall timeout',

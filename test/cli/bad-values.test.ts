@@ -39,9 +39,10 @@ test('flags whose value overflows once the unit is applied are usage errors (exi
   const cases: Array<[string[], RegExp]> = [
     [['get', '--timeout', '99999999999999999999h', URL], /^pdl: --timeout: expected a duration from 100ms to 24h such as 30s, got "99999999999999999999h"$/m],
     [['get', '--min-split-size', '99999999999999999999TiB', URL], /^pdl: --min-split-size: expected a size from 64KiB to 1TiB such as 4MiB, got "99999999999999999999TiB"$/m],
-    // A bound is spelled as the user would write it, as in a job file's message: not "64.0 KiB" or "24h00m".
-    [['get', '--timeout', '50ms', URL], /^pdl: --timeout: expected a value from 100ms to 24h, got "50ms"$/m],
-    [['get', '--min-split-size', '1KiB', URL], /^pdl: --min-split-size: expected a value from 64KiB to 1TiB, got "1KiB"$/m],
+    // Out of range: the job file's words, for run as for get (not "64.0 KiB" or "24h00m").
+    [['run', '--timeout', '50ms', job], /^pdl: --timeout: expected a duration from 100ms to 24h such as 30s, got "50ms"$/m],
+    [['run', '--min-split-size', '1KiB', job], /^pdl: --min-split-size: expected a size from 64KiB to 1TiB such as 4MiB, got "1KiB"$/m],
+    [['get', '--timeout', '50ms', URL], /^pdl: --timeout: expected a duration from 100ms to 24h such as 30s, got "50ms"$/m],
     [['get', '--timeout', '1.5', URL], /^pdl: --timeout: expected a duration .*, got "1\.5" \(whole milliseconds without a unit\)$/m],
     [['run', '--rate', '99999999999999999999999TiB', job], /^pdl: --rate: expected 0 \(unlimited\) or a rate from 1KiB\/s to 1TiB\/s such as 50MiB, got "99999999999999999999999TiB"$/m],
     [['run', '--rate', '2TiB', job], /^pdl: --rate: expected 0 \(unlimited\) or a rate from 1KiB\/s to 1TiB\/s/m],
