@@ -163,6 +163,23 @@ export class RemoteStatusError extends PdlError {
   }
 }
 
+/**
+ * An SFTP or FTP server refused or failed a request. `status` is the protocol's own code (SFTP status, FTP reply);
+ * a missing file is `E_NOT_FOUND`, like HTTP 404 (exit 4, not retried).
+ */
+export class RemoteFileError extends RemoteStatusError {}
+
+/**
+ * The remote would not be trusted or would not let us in: an unknown or changed SSH host key, failed
+ * authentication, a TLS certificate that does not verify. One clear reason, never retried (asking again gets the
+ * same answer).
+ */
+export class AccessDeniedError extends PdlError {
+  constructor(message: string, options?: PdlErrorOptions) {
+    super('E_ACCESS', 'network', message, options);
+  }
+}
+
 /** The server answered with an HTTP error status (4xx, or 5xx after retries). */
 export class HttpStatusError extends RemoteStatusError {
   constructor(status: number, message: string, options?: RemoteStatusOptions) {

@@ -1,18 +1,19 @@
 /**
  * Run a resolved job: the wiring of the library. The job is made final here (checksum lists filled in) before
- * the engine starts; HTTP sources get the run's dispatcher; the mirroring hooks get the output folder's state.
+ * the engine starts; sources come from one provider per run (HTTP on the run's dispatcher, SSH and FTP connections
+ * closed at the end); the mirroring hooks get the output folder's state.
  */
 import type { Dispatcher } from 'undici';
 import { EngineEmitter, type RunSummary } from './engine/events.js';
 import { runTransfers, type TransferOptions } from './engine/run.js';
 import { createDispatcher } from './http/agent.js';
 import type { ProxySettings } from './http/proxy.js';
-import { HttpSource } from './http/source.js';
 import type { ResolvedFile, ResolvedJob } from './job/resolved.js';
 import { applyChecksumLists } from './mirror/checksum-lists.js';
 import { MirrorHooks } from './mirror/hooks.js';
 import { MirrorState } from './storage/mirror-state.js';
 import { OutputDir } from './storage/output-dir.js';
+import { SourceProvider } from './sources/provider.js';
 
 export interface RunOptions extends Pick<TransferOptions, 'signal' | 'events' | 'failFast'> {
   /** undici dispatcher to use; by default pdl makes one sized from the job's limits and closes it after. */
@@ -28,6 +29,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
   // Pools are per origin and a redirect can send several hosts to one origin (a CDN): the scheduler enforces
   // perHost by the hosts in the job, so the pools must not be the tighter limit.
   const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections, proxy: options.proxy });
+  const sources = new SourceProvider(dispatcher);
   try {
     const loaded = await MirrorState.load(job.dir);
     // The state file serves `ifExists: newer`. It is kept current by every run in a root that uses it (or did, so a
@@ -37,7 +39,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
     // Before anything can start: no file runs unverified.
     const lists = await applyChecksumLists(job.files, { dispatcher, signal: options.signal });
     const note = (message: string) => events.emit('run:note', { message });
-    const source = (file: ResolvedFile) => new HttpSource({ dispatcher, url: file.url, displayUrl: file.displayUrl, headers: file.headers, secrets: file.secrets });
+    const source = (file: ResolvedFile) => sources.source(file);
     const hooks = new MirrorHooks({
       output: new OutputDir(job.dir),
       mirror,
@@ -63,6 +65,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
       },
     );
   } finally {
+    sources.close();
     if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
   }
 }

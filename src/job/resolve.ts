@@ -4,8 +4,10 @@
  * folder and the --dir override come in as options. Problems come back as path-addressed issues (all
  * of them, not the first) so the loader can give each a line and column.
  */
+import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Checksum, ChecksumAlgorithm, ChecksumListRef, ResolvedFile, ResolvedJob, ResolvedLimits } from './resolved.js';
+import { resolveRemoteAccess } from './remote-access.js';
 import { describeReferences, expandEnv, type Env, type Expansion } from './env.js';
 import { checkRelativePath, fileNameFromUrl, findPathConflicts, outputPath, type PathCheck } from './paths.js';
 import {
@@ -54,12 +56,13 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
     const file = typeof entry === 'string' ? { url: entry } : entry;
     const base: Path = ['files', index];
     const urlPath = typeof entry === 'string' ? base : [...base, 'url'];
-    const url = resolveUrl(file.url, urlPath, expand, issues);
+    const url = resolveUrl(file.url, urlPath, expand, issues, SOURCE_SCHEMES);
+    const access = url === undefined ? undefined : resolveRemoteAccess(url.parsed.protocol, defaults, file, base, { env: options.env, baseDir: options.baseDir, home: options.env.HOME || homedir() }, issues);
     const headers = new Map(defaultHeaders);
     for (const [key, header] of resolveHeaders(file.headers ?? {}, [...base, 'headers'], expand, issues)) headers.set(key, header);
     const list = file.checksum === undefined ? undefined : resolveChecksumList(file.checksum, [...base, 'checksum'], expand, issues);
     const secrets = unique(
-      [...(url?.secrets ?? []), ...(list?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)].flatMap(spellings),
+      [...(url?.secrets ?? []), ...(list?.secrets ?? []), ...(access?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)].flatMap(spellings),
     );
 
     let named: PathCheck | undefined;
@@ -98,6 +101,7 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
       ifExists: file.ifExists ?? defaults.ifExists ?? JOB_DEFAULTS.ifExists,
       checksum: file.checksum === undefined || list !== undefined ? undefined : parseChecksum(file.checksum),
       ...(list ? { checksumList: list.ref } : {}),
+      ...(access?.settings ?? {}),
     });
   });
 
@@ -118,11 +122,16 @@ function resolveLimits(limits: LimitsInput): ResolvedLimits {
   };
 }
 
+/** What a file may be fetched over; checksum lists are fetched over HTTP only. */
+const SOURCE_SCHEMES = ['http:', 'https:', 'sftp:', 'ftp:', 'ftps:'] as const;
+const HTTP_SCHEMES = ['http:', 'https:'] as const;
+
 function resolveUrl(
   written: string,
   path: Path,
   expand: (text: string) => Expansion,
   issues: PathIssue[],
+  schemes: readonly string[] = HTTP_SCHEMES,
 ): { parsed: URL; display: string; secrets: string[] } | undefined {
   const fail = (message: string) => void issues.push({ path, message });
   const expanded = expand(written);
@@ -135,12 +144,20 @@ function resolveUrl(
   try {
     parsed = new URL(expanded.value);
   } catch {
-    return fail(after ? `the URL is not valid${after}` : `expected an absolute http(s) URL, got ${describeValue(display)}`);
+    return fail(after ? `the URL is not valid${after}` : `expected an absolute URL, got ${describeValue(display)}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    return fail(`unsupported scheme ${parsed.protocol.slice(0, -1)}: pdl downloads http and https URLs`);
+  if (!schemes.includes(parsed.protocol)) {
+    const which = schemes.length === HTTP_SCHEMES.length ? 'pdl fetches these over http and https only' : 'pdl downloads http, https, sftp, ftp and ftps URLs';
+    return fail(`unsupported scheme ${parsed.protocol.slice(0, -1)}: ${which}`);
   }
-  if (parsed.username !== '' || parsed.password !== '') {
+  const remote = parsed.protocol === 'sftp:' || parsed.protocol === 'ftp:' || parsed.protocol === 'ftps:';
+  if (remote && parsed.password !== '') {
+    const block = parsed.protocol === 'sftp:' ? 'ssh' : 'ftp';
+    return fail(`a password in the URL is not allowed${after} (it would show in logs); give it as \`${block}: { password: "\${VARIABLE}" }\``);
+  }
+  if (parsed.protocol === 'sftp:' && parsed.username === '') return fail(`expected sftp://user@host/path (the user name is required)${after}`);
+  if (remote && (parsed.pathname === '' || parsed.pathname === '/' || parsed.pathname.endsWith('/'))) return fail(`expected a path to a file after the host${after}`);
+  if (!remote && (parsed.username !== '' || parsed.password !== '')) {
     const hint = 'send them in a header instead, e.g. `Authorization: "Basic ${CREDENTIALS}"`';
     return fail(`credentials in the URL are not allowed${after} (they would show in logs); ${hint}`);
   }
@@ -199,6 +216,8 @@ function parseChecksum(text: string): Checksum {
 
 /** `https://user:pw@host/` → `https://***@host/`, on the text as written (it may not parse before expansion). */
 export function maskUserinfo(url: string): string {
+  // An SSH or FTP user name is an account name, not a credential, and the URL needs it to be understood.
+  if (/^(sftp|ftps?):\/\/[^/?#:@]*@/i.test(url)) return url;
   return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@');
 }
 

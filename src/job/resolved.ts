@@ -55,6 +55,26 @@ export interface ResolvedFile {
   checksum: Checksum | undefined;
   /** Where the checksum comes from when the job names a list instead of a digest. */
   checksumList?: ChecksumListRef | undefined;
+  /** sftp:// only: how to authenticate and which host keys to trust. */
+  ssh?: ResolvedSsh | undefined;
+  /** ftp:// and ftps:// only. */
+  ftp?: ResolvedFtp | undefined;
+}
+
+/** SSH settings with paths absolute and secrets expanded (they are also in `secrets`, to be masked). */
+export interface ResolvedSsh {
+  /** Absolute path of the private key file. */
+  identity: string | undefined;
+  passphrase: string | undefined;
+  password: string | undefined;
+  /** Absolute path of the known_hosts file. */
+  knownHosts: string;
+  /** The SSH agent's socket, used when there is neither identity nor password. */
+  agent: string | undefined;
+}
+
+export interface ResolvedFtp {
+  password: string | undefined;
 }
 
 export interface ResolvedLimits {

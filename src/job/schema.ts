@@ -180,6 +180,38 @@ const checksumError = said((v) => {
   return `expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got ${describeValue(v)}${why}`;
 });
 
+/** A password or passphrase: only ever a reference to an environment variable, never the secret in the file. */
+const ENV_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+const envSecret = (title: string, what: string) => {
+  const e = said((v) => `expected \${VARIABLE} (the ${what} is taken from the environment, never written in the job file), got ${typeof v === 'string' ? 'a literal value' : describeValue(v)}`);
+  return z.string(e).regex(ENV_REFERENCE, e).describe(`The ${what}, as \${VARIABLE}: read from the environment, masked everywhere`).meta({ title }).optional();
+};
+const filePath = (title: string, description: string) =>
+  z
+    .string(said((v) => `expected a file path, got ${describeValue(v)}`))
+    .min(1, said(() => 'expected a file path, got an empty string'))
+    .regex(/^[^\0]*$/, said(() => 'the file path must not contain NUL'))
+    .describe(description)
+    .meta({ title })
+    .optional();
+
+/** `ssh:` for sftp:// URLs: how to prove who we are, and which host keys to trust. */
+export const sshSchema = z
+  .strictObject({
+    identity: filePath('Identity', "Private key file, relative to the job file's folder (~ expanded); without identity and password the SSH agent (SSH_AUTH_SOCK) is used"),
+    passphrase: envSecret('Passphrase', 'passphrase of the identity'),
+    password: envSecret('Password', 'SSH password'),
+    knownHosts: filePath('Known hosts', "known_hosts file trusted for host keys (hashed entries supported), relative to the job file's folder; default ~/.ssh/known_hosts"),
+  }, said((v) => `expected a mapping with identity, passphrase, password or knownHosts, got ${describeValue(v)}`))
+  .describe('SSH settings for sftp:// URLs; a file\'s keys replace the ones in `defaults.ssh`')
+  .meta({ title: 'SSH' });
+
+/** `ftp:` for ftp:// and ftps:// URLs with a user name. */
+export const ftpSchema = z
+  .strictObject({ password: envSecret('Password', 'FTP password') }, said((v) => `expected a mapping with password, got ${describeValue(v)}`))
+  .describe('FTP settings for ftp:// and ftps:// URLs with a user name (anonymous without one)')
+  .meta({ title: 'FTP' });
+
 /** Per-file settings that `defaults` also sets; a file's value wins. */
 const overridable = (scope: string) => ({
   connections: integer(1, 64, 'Connections', `Byte-range connections ${scope} may use (1 = never split)`).optional(),
@@ -187,6 +219,8 @@ const overridable = (scope: string) => ({
   retries: integer(0, 100, 'Retries', 'Attempts per request after the first, with exponential backoff and jitter').optional(),
   timeout: timeout().optional(),
   ifExists: ifExists.optional(),
+  ssh: sshSchema.optional(),
+  ftp: ftpSchema.optional(),
 });
 
 const d = overridable('one file');
@@ -205,6 +239,8 @@ export const defaultsSchema = z
     timeout: d.timeout.meta({ default: '30s' }),
     headers: headers('Default headers', "Request headers for every file; a file's header replaces the one with the same name").optional(),
     ifExists: d.ifExists.meta({ default: JOB_DEFAULTS.ifExists }),
+    ssh: d.ssh,
+    ftp: d.ftp,
   }, said((v) => `expected a mapping of default settings, got ${describeValue(v)}`))
   .describe('Settings every file inherits; any file may override them (except `dir`)')
   .meta({ title: 'Defaults' });
@@ -225,9 +261,9 @@ const f = overridable('this file');
 export const fileSchema = z
   .strictObject({
     url: z
-      .string(said((v) => `expected an http(s) URL, got ${describeValue(v)}`))
-      .min(1, said(() => 'expected an http(s) URL, got an empty string'))
-      .describe('http or https URL to download; ${VAR} expands from the environment ($${ for a literal ${)')
+      .string(said((v) => `expected a URL, got ${describeValue(v)}`))
+      .min(1, said(() => 'expected a URL, got an empty string'))
+      .describe('http, https, sftp, ftp or ftps URL to download (no password in it); ${VAR} expands from the environment ($${ for a literal ${)')
       .meta({ title: 'URL' }),
     path: z
       .string(said((v) => `expected a relative file path, got ${describeValue(v)}`))
@@ -255,7 +291,7 @@ export const fileSchema = z
 
 const shortForm = z
   .string()
-  .min(1, said(() => 'expected an http(s) URL, got an empty string'))
+  .min(1, said(() => 'expected a URL, got an empty string'))
   .describe('Short form: just the URL, every setting from `defaults`')
   .meta({ title: 'URL' });
 const entryError = said((v) => `expected a URL or a mapping with \`url:\`, got ${describeValue(v)}`);

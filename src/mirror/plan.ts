@@ -13,6 +13,7 @@ import { maskSecrets, type ResolvedFile, type ResolvedJob } from '../job/resolve
 import { MirrorState } from '../storage/mirror-state.js';
 import { OutputDir } from '../storage/output-dir.js';
 import { validatorsDiffer, type Validators } from '../sources/source.js';
+import { SourceProvider } from '../sources/provider.js';
 import { totalLength } from '../storage/intervals.js';
 import { presentFileError } from './existing-file.js';
 import { prepareFile } from './prepare.js';
@@ -54,6 +55,7 @@ export async function planJob(job: ResolvedJob, options: PlanOptions = {}): Prom
   const reuse = { root: job.dir, known: state, cache: job.cache };
   // Checksum lists decide what a run does with present files: fetch them as the run would (lists only, no files).
   const lists = await applyChecksumLists(job.files, { dispatcher, signal });
+  const sources = new SourceProvider(dispatcher);
   const files = lists.files;
   const planned: PlannedFile[] = new Array<PlannedFile>(files.length);
   let next = 0;
@@ -65,13 +67,14 @@ export async function planJob(job: ResolvedJob, options: PlanOptions = {}): Prom
       const listFailure = lists.failures.get(file.index);
       const action = listFailure
         ? failed(file, listFailure)
-        : await planFile(file, output, state, reuse, dispatcher, signal).catch((error: unknown) => failed(file, error));
+        : await planFile(file, output, state, reuse, sources, signal).catch((error: unknown) => failed(file, error));
       planned[i] = { ...ref, ...action };
     }
   };
   try {
     await Promise.all(Array.from({ length: Math.min(job.limits.files, files.length) }, worker));
   } finally {
+    sources.close();
     if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
   }
   let totalBytes = 0;
@@ -96,11 +99,11 @@ async function planFile(
   output: OutputDir,
   state: MirrorState,
   reuse: ReuseSources,
-  dispatcher: Dispatcher,
+  sources: SourceProvider,
   signal: AbortSignal,
 ): Promise<PlannedAction> {
   const prep = await prepareFile(file, output, state.get(file.relPath), { readOnly: true, reuse });
-  const ask = (kept?: { size: number; validators: Validators }) => probe(file, dispatcher, signal, kept);
+  const ask = (kept?: { size: number; validators: Validators }) => probe(file, sources.source(file), signal, kept);
   switch (prep.action) {
     case 'skip':
       return { action: 'skip', size: prep.size, reason: prep.reason };

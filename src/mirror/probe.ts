@@ -3,9 +3,7 @@
  * given) whose body — at most one byte — is never read. pdl never sends HEAD (servers refuse or misreport it); this
  * is what `pdl plan` and the size check of a present file ask.
  */
-import type { Dispatcher } from 'undici';
 import { ProtocolError, StallError } from '../errors.js';
-import { HttpSource } from '../http/source.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import { NO_VALIDATORS, type ByteSource, type Validators } from '../sources/source.js';
 
@@ -14,8 +12,7 @@ export type Probe = { kind: 'not-modified' } | { kind: 'ok'; size: number | unde
 export type KeptVersion = { size: number; validators: Validators };
 
 /** One attempt within `file.timeout`, no retries (`pdl plan`: a plan reports, it does not insist). */
-export async function probe(file: ResolvedFile, dispatcher: Dispatcher, runSignal: AbortSignal, kept?: KeptVersion): Promise<Probe> {
-  const source = new HttpSource({ dispatcher, url: file.url, displayUrl: file.displayUrl, headers: file.headers, secrets: file.secrets });
+export async function probe(file: ResolvedFile, source: ByteSource, runSignal: AbortSignal, kept?: KeptVersion): Promise<Probe> {
   const timeout = AbortSignal.timeout(file.timeout);
   try {
     return await probeOnce(source, AbortSignal.any([runSignal, timeout]), kept);
