@@ -33,6 +33,9 @@ export const OPTIONS = {
   checksum: { type: 'string', value: '<alg:hex>', help: 'sha256 | sha512 | sha1 | md5, verified before the file is presented' },
   header: { type: 'string', short: 'H', multiple: true, value: '<h>', help: "request header 'Name: value' (repeatable)" },
   'if-exists': { type: 'string', value: '<mode>', help: 'resume | skip | overwrite | fail | newer (default resume)' },
+  identity: { type: 'string', value: '<file>', help: 'sftp: private key file (default: the SSH agent)' },
+  'known-hosts': { type: 'string', value: '<file>', help: 'sftp: trusted host keys (default ~/.ssh/known_hosts)' },
+  'password-env': { type: 'string', value: '<VAR>', help: 'sftp/ftp: the environment variable holding the password (never the password itself)' },
   only: { type: 'string', multiple: true, value: '<glob>', help: 'only output paths matching the glob (repeatable; braces, [classes], !negation)' },
   'fail-fast': { type: 'boolean', help: 'stop everything at the first failed file' },
   newer: { type: 'boolean', help: 're-check existing files with the server, fetch only what changed (ifExists: newer)' },
@@ -56,7 +59,7 @@ export const COMMAND_OPTIONS = {
   ],
   get: [
     'output', 'connections', 'rate', 'checksum', 'header', 'timeout', 'retries', 'min-split-size', 'if-exists',
-    'dry-run', 'max-runtime', 'report', 'reporter', 'quiet', 'verbose',
+    'identity', 'known-hosts', 'password-env', 'dry-run', 'max-runtime', 'report', 'reporter', 'quiet', 'verbose',
   ],
   plan: ['dir', 'only', 'newer', 'verbose'],
   // lock and pin run the job like `pdl run`; flags that would make a partial or unchecked lock are left out.

@@ -44,7 +44,7 @@ run exits with code 7 naming the holder's pid. A lock left by a run that died is
 export function getHelp(): string {
   return `Usage: pdl get <url> [options]
 
-Downloads one URL like a one-file job: segmented, resumable, verified. The options mean what they mean for
+Downloads one URL (http, https, sftp, ftp, ftps) like a one-file job: segmented, resumable, verified. The options mean what they mean for
 'pdl run'.
 
 Options:

@@ -27,6 +27,8 @@ export interface TestSshd {
   url(name: string): string;
   /** Connections sshd accepted so far (counted from its log). */
   connections(): number;
+  /** sshd's log so far. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,13 @@ export async function startSshd(): Promise<TestSshd> {
   const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
   const otherPub = readFileSync(join(dir, 'other_host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
   const name = `[127.0.0.1]:${daemon.port}`;
+  const readLog = () => {
+    try {
+      return readFileSync(log, 'utf8');
+    } catch {
+      return '';
+    }
+  };
   writeFileSync(join(dir, 'known_hosts'), `${name} ${hostPub}\n`);
   writeFileSync(join(dir, 'wrong_known_hosts'), `${name} ${otherPub}\n`);
   const fingerprint = execFileSync(program('ssh-keygen', 'openssh-client'), ['-l', '-f', join(dir, 'host_key.pub')], { encoding: 'utf8' }).split(' ')[1]!;
@@ -94,13 +103,8 @@ export async function startSshd(): Promise<TestSshd> {
     wrongKnownHosts: join(dir, 'wrong_known_hosts'),
     fingerprint,
     url: (file) => `sftp://${user}@127.0.0.1:${daemon.port}${join(root, file)}`,
-    connections: () => {
-      try {
-        return (readFileSync(log, 'utf8').match(/Connection from 127\.0\.0\.1/g) ?? []).length;
-      } catch {
-        return 0;
-      }
-    },
+    connections: () => (readLog().match(/Connection from 127\.0\.0\.1/g) ?? []).length,
+    log: readLog,
     stop: async () => {
       await daemon.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -34,6 +34,7 @@ export async function getCommand(argv: string[], io: CliIO): Promise<number> {
       ...(values.timeout !== undefined ? { timeout: String(values.timeout) } : {}),
       ...(values['min-split-size'] !== undefined ? { minSplitSize: String(values['min-split-size']) } : {}),
       ...(values['if-exists'] !== undefined ? { ifExists: String(values['if-exists']) } : {}),
+      ...remoteAccess(positionals[0]!, { identity: stringFlag(values.identity), knownHosts: stringFlag(values['known-hosts']), passwordEnv: stringFlag(values['password-env']) }),
     },
     limits: { files: 1, connections, perHost: connections, ...(values.rate !== undefined ? { rate: String(values.rate) } : {}) },
     files: [{ url: positionals[0]!, ...(path !== undefined ? { path } : {}), ...(values.checksum !== undefined ? { checksum: String(values.checksum) } : {}) }],
@@ -41,7 +42,8 @@ export async function getCommand(argv: string[], io: CliIO): Promise<number> {
   let job;
   try {
     // Values typed on the command line were already expanded by the shell: no ${VAR} expansion here.
-    job = resolveJobObject(raw, { fileName: 'pdl get', baseDir: io.cwd, env: {}, expandEnv: false });
+    // The environment still serves --password-env, ~ and the SSH agent's socket.
+    job = resolveJobObject(raw, { fileName: 'pdl get', baseDir: io.cwd, env: io.env, expandEnv: false });
   } catch (error) {
     if (error instanceof JobFileError) throw new UsageError(error.issues.map((issue) => describeFlag(issue.path, issue.message)).join('\n'));
     throw error;
@@ -64,6 +66,19 @@ async function outputOf(output: string | undefined, cwd: string): Promise<{ dir:
   return isDir ? { dir: absolute, path: undefined } : { dir: dirname(absolute), path: basename(absolute) };
 }
 
+/** --identity, --known-hosts and --password-env as the job file's `ssh:` or `ftp:` block, by the URL's scheme. */
+function remoteAccess(url: string, flags: { identity?: string | undefined; knownHosts?: string | undefined; passwordEnv?: string | undefined }) {
+  const scheme = /^([a-z]+):/i.exec(url)?.[1]?.toLowerCase();
+  const password = flags.passwordEnv === undefined ? {} : { password: `\${${flags.passwordEnv}}` };
+  if (scheme === 'sftp') {
+    return { ssh: { ...(flags.identity !== undefined ? { identity: flags.identity } : {}), ...(flags.knownHosts !== undefined ? { knownHosts: flags.knownHosts } : {}), ...password } };
+  }
+  if (flags.identity !== undefined || flags.knownHosts !== undefined) throw new UsageError(`--identity and --known-hosts apply to sftp:// URLs only`);
+  if (scheme === 'ftp' || scheme === 'ftps') return { ftp: password };
+  if (flags.passwordEnv !== undefined) throw new UsageError('--password-env applies to sftp://, ftp:// and ftps:// URLs only');
+  return {};
+}
+
 function parseHeaders(lines: string[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const line of lines) {
@@ -84,6 +99,9 @@ const FLAG_OF: Array<[RegExp, string]> = [
   [/^defaults\.ifExists$/, '--if-exists'],
   [/^defaults\.retries$/, '--retries'],
   [/^limits\.rate$/, '--rate'],
+  [/^defaults\.(ssh|ftp)\.password$/, '--password-env'],
+  [/^defaults\.ssh\.identity$/, '--identity'],
+  [/^defaults\.ssh\.knownHosts$/, '--known-hosts'],
 ];
 
 /** The resolver speaks job-file keys; a `pdl get` user typed flags. */

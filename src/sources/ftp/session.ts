@@ -3,6 +3,7 @@
  * the certificate verified like HTTPS. Replies map onto pdl's errors: 530 is refused access (not retried), 421 a
  * busy server (retried with fewer connections), TLS failures a clear reason.
  */
+import { isIP } from 'node:net';
 import type { Client } from 'basic-ftp';
 import { AccessDeniedError } from '../../errors.js';
 import type { ResolvedFtp } from '../../job/resolved.js';
@@ -40,7 +41,8 @@ export async function openFtp(target: FtpTarget, settings: ResolvedFtp, url: str
       // RFC 1635: anonymous logins give an e-mail-like password.
       password: settings.password ?? (target.user === 'anonymous' ? 'pdl@' : ''),
       secure: target.secure,
-      secureOptions: { servername: target.host },
+      // SNI names hosts, never addresses (RFC 6066); the certificate is checked against the address either way.
+      secureOptions: isIP(target.host) === 0 ? { servername: target.host } : {},
     });
     return client;
   } catch (error) {
@@ -51,16 +53,17 @@ export async function openFtp(target: FtpTarget, settings: ResolvedFtp, url: str
 
 export function ftpError(error: unknown, url: string, target: FtpTarget): unknown {
   const code = (error as { code?: unknown } | undefined)?.code;
-  const message = messageOf(error);
+  const message = messageOf(error).trim();
   if (typeof code === 'string' && TLS_CODES.test(code)) {
     return new AccessDeniedError(`TLS certificate of ${target.host} not accepted: ${message}`, { url, cause: error });
   }
   if (typeof code === 'number') {
-    if (code === 530) return new AccessDeniedError(`FTP login as ${target.user} refused (${code} ${message.trim()})`, { url, cause: error });
+    const reply = /^\d{3}/.test(message) ? message : `${code} ${message}`;
+    if (code === 530) return new AccessDeniedError(`FTP login as ${target.user} refused (${reply})`, { url, cause: error });
     if (code === 550) return missingFile(code, url, error);
-    if (code === 421) return transientFailure(`the FTP server is busy (${code} ${message.trim()})`, url, error, true);
-    if (code >= 400 && code < 500) return transientFailure(`FTP ${code} ${message.trim()}`, url, error);
-    return refusedFile(code, `FTP ${code} ${message.trim()}`, url, error);
+    if (code === 421) return transientFailure(`the FTP server is busy (${reply})`, url, error, true);
+    if (code >= 400 && code < 500) return transientFailure(`FTP ${reply}`, url, error);
+    return refusedFile(code, `FTP ${reply}`, url, error);
   }
   if (typeof code === 'string') return error;
   return transientFailure(`FTP connection failed: ${message}`, url, error);

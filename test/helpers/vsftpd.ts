@@ -1,0 +1,106 @@
+/**
+ * A real vsftpd for tests: anonymous logins (rooted at a temp folder) and a named local user with a password,
+ * explicit TLS offered with a throwaway self-signed certificate, on a free loopback port. The local user is
+ * created once (useradd needs root; CI runs as root) and its password set on each start.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { program, requireRoot, startDaemon, type Daemon } from './daemon.js';
+import { testCertificate } from './tls.js';
+
+export const FTP_USER = 'pdlftptest';
+
+export interface TestVsftpd {
+  /** Folder served to anonymous logins as `/`; the named user sees it at its absolute path. */
+  root: string;
+  port: number;
+  password: string;
+  /** PEM of the self-signed certificate: the CA to trust for ftps://. */
+  cert: string;
+  /** ftp://127.0.0.1:port/name (anonymous). */
+  anonymousUrl(name: string, scheme?: 'ftp' | 'ftps'): string;
+  /** ftp://pdlftptest@127.0.0.1:port/abs/name. */
+  userUrl(name: string): string;
+  stop(): Promise<void>;
+}
+
+function ensureUser(password: string): void {
+  try {
+    execFileSync('id', [FTP_USER], { stdio: 'ignore' });
+  } catch {
+    execFileSync(program('useradd', 'passwd'), ['--no-create-home', '--home-dir', '/', '--shell', '/bin/sh', FTP_USER], { stdio: 'ignore' });
+  }
+  // vsftpd changes into the user's home at login: it must exist.
+  execFileSync(program('usermod', 'passwd'), ['--home', '/', FTP_USER], { stdio: 'ignore' });
+  execFileSync(program('chpasswd', 'passwd'), { input: `${FTP_USER}:${password}\n`, stdio: ['pipe', 'ignore', 'ignore'] });
+}
+
+export async function startVsftpd(): Promise<TestVsftpd> {
+  requireRoot('the vsftpd test server');
+  const vsftpd = program('vsftpd', 'vsftpd');
+  const password = `pw-${Math.random().toString(36).slice(2)}`;
+  ensureUser(password);
+  const dir = mkdtempSync(join(tmpdir(), 'pdl-vsftpd-'));
+  chmodSync(dir, 0o755);
+  const root = join(dir, 'files');
+  const empty = join(dir, 'empty');
+  mkdirSync(root, { mode: 0o755 });
+  mkdirSync(empty, { mode: 0o755 });
+  const { cert, key } = testCertificate();
+  writeFileSync(join(dir, 'cert.pem'), cert);
+  writeFileSync(join(dir, 'key.pem'), key, { mode: 0o600 });
+  const config = join(dir, 'vsftpd.conf');
+  const lines = (port: number) => [
+    'listen=YES',
+    'listen_ipv6=NO',
+    'listen_address=127.0.0.1',
+    `listen_port=${port}`,
+    'background=NO',
+    'anonymous_enable=YES',
+    `anon_root=${root}`,
+    'no_anon_password=YES',
+    'local_enable=YES',
+    'write_enable=NO',
+    'chroot_local_user=NO',
+    'pam_service_name=vsftpd',
+    'userlist_enable=NO',
+    'seccomp_sandbox=NO',
+    `secure_chroot_dir=${empty}`,
+    'max_clients=0',
+    'max_per_ip=0',
+    'xferlog_enable=NO',
+    'ssl_enable=YES',
+    'allow_anon_ssl=YES',
+    'force_local_data_ssl=NO',
+    'force_local_logins_ssl=NO',
+    'require_ssl_reuse=NO',
+    `rsa_cert_file=${join(dir, 'cert.pem')}`,
+    `rsa_private_key_file=${join(dir, 'key.pem')}`,
+    '',
+  ];
+  let daemon: Daemon;
+  try {
+    daemon = await startDaemon(vsftpd, (port) => {
+      writeFileSync(config, lines(port).join('\n'));
+      return [config];
+    }, 'vsftpd');
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const origin = (scheme: string) => `${scheme}://127.0.0.1:${daemon.port}`;
+  return {
+    root,
+    port: daemon.port,
+    password,
+    cert,
+    anonymousUrl: (name, scheme = 'ftp') => `${origin(scheme)}/${name}`,
+    userUrl: (name) => `ftp://${FTP_USER}@127.0.0.1:${daemon.port}${join(root, name)}`,
+    stop: async () => {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
