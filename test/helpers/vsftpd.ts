@@ -4,7 +4,7 @@
  * created once (useradd needs root; CI runs as root) and its password set on each start.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { program, requireRoot, startDaemon, type Daemon } from './daemon.js';
@@ -23,6 +23,8 @@ export interface TestVsftpd {
   anonymousUrl(name: string, scheme?: 'ftp' | 'ftps'): string;
   /** ftp://pdlftptest@127.0.0.1:port/abs/name. */
   userUrl(name: string): string;
+  /** Control connections vsftpd accepted so far (counted from its log). */
+  connections(): number;
   stop(): Promise<void>;
 }
 
@@ -70,7 +72,9 @@ export async function startVsftpd(): Promise<TestVsftpd> {
     `secure_chroot_dir=${empty}`,
     'max_clients=0',
     'max_per_ip=0',
-    'xferlog_enable=NO',
+    'xferlog_enable=YES',
+    'xferlog_std_format=NO',
+    `vsftpd_log_file=${join(dir, 'vsftpd.log')}`,
     'ssl_enable=YES',
     'allow_anon_ssl=YES',
     'force_local_data_ssl=NO',
@@ -98,6 +102,13 @@ export async function startVsftpd(): Promise<TestVsftpd> {
     cert,
     anonymousUrl: (name, scheme = 'ftp') => `${origin(scheme)}/${name}`,
     userUrl: (name) => `ftp://${FTP_USER}@127.0.0.1:${daemon.port}${join(root, name)}`,
+    connections: () => {
+      try {
+        return (readFileSync(join(dir, 'vsftpd.log'), 'utf8').match(/CONNECT: Client/g) ?? []).length;
+      } catch {
+        return 0;
+      }
+    },
     stop: async () => {
       await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
