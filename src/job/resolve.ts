@@ -147,7 +147,7 @@ function resolveUrl(
     return fail(after ? `the URL is not valid${after}` : `expected an absolute URL, got ${describeValue(display)}`);
   }
   if (!schemes.includes(parsed.protocol)) {
-    const which = schemes.length === HTTP_SCHEMES.length ? 'pdl fetches these over http and https only' : 'pdl downloads http, https, sftp, ftp and ftps URLs';
+    const which = schemes.length === HTTP_SCHEMES.length ? 'checksum lists are fetched over http and https only' : 'pdl downloads http, https, sftp, ftp and ftps URLs';
     return fail(`unsupported scheme ${parsed.protocol.slice(0, -1)}: ${which}`);
   }
   const remote = parsed.protocol === 'sftp:' || parsed.protocol === 'ftp:' || parsed.protocol === 'ftps:';

@@ -56,7 +56,7 @@ test('exit codes: usage 2, integrity 3, network/HTTP 4, protocol 5, local I/O 6 
     ['unknown flag', ['get', ok, '--bogus'], 2, /Unknown option '--bogus'/],
     ['missing URL', ['get'], 2, /missing the URL/],
     ['bad connections', ['get', ok, '-c', '0'], 2, /--connections: expected a whole number from 1 to 64, got "0"/],
-    ['ftp URL', ['get', 'ftp://example.org/x.bin'], 2, /unsupported scheme ftp/],
+    ['gopher URL', ['get', 'gopher://example.org/x.bin'], 2, /unsupported scheme gopher/],
     ['credentials in URL', ['get', 'http://user:pw@127.0.0.1/x.bin'], 2, /header/i],
     ['bad checksum syntax', ['get', ok, '--checksum', 'sha256:xyz'], 2, /--checksum: expected "<algorithm>:<hex>"/],
     ['wrong checksum', ['get', ok, '-o', join(dir, 'ok.bin'), '--checksum', `sha256:${'0'.repeat(64)}`], 3, /checksum mismatch: expected sha256:0{64}, got sha256:[0-9a-f]{64}/],

@@ -41,7 +41,7 @@ const rows: { name: string; text: string; expected: string[] }[] = [
   {
     name: 'unknown keys are listed up to 20 per mapping, then counted',
     text: yaml('version: 1', 'files: [https://e.org/a]', 'defaults:', ...Array.from({ length: 30 }, (_, i) => `  k${i}: 1`)),
-    expected: Array.from({ length: 20 }, (_, i) => `jobs.yaml:${i + 4}:3 defaults.k${i}: unknown key \`k${i}\`; expected one of \`dir\`, \`connections\`, \`minSplitSize\`, \`retries\`, \`timeout\`, \`headers\`, \`ifExists\``)
+    expected: Array.from({ length: 20 }, (_, i) => `jobs.yaml:${i + 4}:3 defaults.k${i}: unknown key \`k${i}\`; expected one of \`dir\`, \`connections\`, \`minSplitSize\`, \`retries\`, \`timeout\`, \`headers\`, \`ifExists\`, \`ssh\`, \`ftp\``)
       // The summary points at the mapping, which starts where its first key does.
       .flatMap((line, i) => (i === 0 ? [line, 'jobs.yaml:4:3 defaults: and 10 more unknown keys'] : [line])),
   },
@@ -73,7 +73,7 @@ const rows: { name: string; text: string; expected: string[] }[] = [
   {
     name: 'merge keys are plain keys (and unknown)',
     text: yaml('version: 1', 'defaults:', '  <<: {connections: 2}', 'files: [https://e.org/a]'),
-    expected: ['jobs.yaml:3:3 defaults["<<"]: unknown key `<<`; expected one of `dir`, `connections`, `minSplitSize`, `retries`, `timeout`, `headers`, `ifExists`'],
+    expected: ['jobs.yaml:3:3 defaults["<<"]: unknown key `<<`; expected one of `dir`, `connections`, `minSplitSize`, `retries`, `timeout`, `headers`, `ifExists`, `ssh`, `ftp`'],
   },
   { name: 'a syntax error', text: yaml('version: 1', 'files: [https://e.org/a', 'x: 1'), expected: ['jobs.yaml:3:1 Flow sequence in block collection must be sufficiently indented and end with a ]'] },
   { name: 'tabs as indentation', text: yaml('version: 1', 'files:', '\t- https://e.org/a'), expected: ['jobs.yaml:3:1 Tabs are not allowed as indentation'] },

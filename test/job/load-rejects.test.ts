@@ -189,8 +189,8 @@ const schemaRows: Row[] = [
       'jobs.yaml:3:5 files[0]: expected a URL or a mapping with `url:`, got 5',
       'jobs.yaml:4:4 files[1]: expected a URL or a mapping with `url:`, got an empty value (null)',
       'jobs.yaml:5:5 files[2]: expected a URL or a mapping with `url:`, got a list',
-      'jobs.yaml:6:5 files[3]: expected an http(s) URL, got an empty string',
-      'jobs.yaml:7:10 files[4].url: expected an http(s) URL, got an empty string',
+      'jobs.yaml:6:5 files[3]: expected a URL, got an empty string',
+      'jobs.yaml:7:10 files[4].url: expected a URL, got an empty string',
       'jobs.yaml:8:5 files[5].url: is required but missing',
     ],
   },
@@ -283,13 +283,13 @@ const envRows: Row[] = [
 const urlRows: Row[] = [
   {
     name: 'schemes, credentials, junk',
-    text: job('  - ftp://e.org/a', '  - url: https://user:pw@e.org/b', '  - url: e.org/c', '  - url: "https://e.org/\\td"', '  - file:///etc/passwd'),
+    text: job('  - gopher://e.org/a', '  - url: https://user:pw@e.org/b', '  - url: e.org/c', '  - url: "https://e.org/\\td"', '  - file:///etc/passwd'),
     expected: [
-      'jobs.yaml:3:5 files[0]: unsupported scheme ftp: pdl downloads http and https URLs',
+      'jobs.yaml:3:5 files[0]: unsupported scheme gopher: pdl downloads http, https, sftp, ftp and ftps URLs',
       'jobs.yaml:4:10 files[1].url: credentials in the URL are not allowed (they would show in logs); send them in a header instead, e.g. `Authorization: "Basic ${CREDENTIALS}"`',
-      'jobs.yaml:5:10 files[2].url: expected an absolute http(s) URL, got "e.org/c"',
+      'jobs.yaml:5:10 files[2].url: expected an absolute URL, got "e.org/c"',
       'jobs.yaml:6:10 files[3].url: the URL contains a control character',
-      'jobs.yaml:7:5 files[4]: unsupported scheme file: pdl downloads http and https URLs',
+      'jobs.yaml:7:5 files[4]: unsupported scheme file: pdl downloads http, https, sftp, ftp and ftps URLs',
     ],
   },
   {
@@ -305,7 +305,7 @@ const urlRows: Row[] = [
   {
     name: 'a password in the URL is not echoed when the URL does not parse',
     text: job('  - url: "https://user:hunter2@exa mple.org/a"'),
-    expected: ['jobs.yaml:3:10 files[0].url: expected an absolute http(s) URL, got "https://***@exa mple.org/a"'],
+    expected: ['jobs.yaml:3:10 files[0].url: expected an absolute URL, got "https://***@exa mple.org/a"'],
   },
 ];
 
@@ -377,7 +377,7 @@ const allAtOnce: Row = {
     'jobs.yaml:3:12 defaults.retries: expected an integer from 0 to 100, got "lots"',
     'jobs.yaml:6:15 files[0].checksum: expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "md5:nope"',
     'jobs.yaml:7:23 files[0].headers.X-Key: ${KEY} is not set',
-    'jobs.yaml:8:10 files[1].url: unsupported scheme gopher: pdl downloads http and https URLs',
+    'jobs.yaml:8:10 files[1].url: unsupported scheme gopher: pdl downloads http, https, sftp, ftp and ftps URLs',
     'jobs.yaml:10:11 files[2].path: expected a relative path inside `dir`, got "../c" (it contains a `..` segment; paths must stay inside `dir`)',
   ],
 };

@@ -38,13 +38,13 @@ describe('resolveJobObject', () => {
 
   it('reports every problem without positions, under the given name', () => {
     assert.throws(
-      () => resolveJobObject({ version: 1, defaults: { connections: 99 }, files: [{ url: 'ftp://e.org/a' }, { url: 'https://e.org/', checksum: 'x' }] }, options),
+      () => resolveJobObject({ version: 1, defaults: { connections: 99 }, files: [{ url: 'gopher://e.org/a' }, { url: 'https://e.org/', checksum: 'x' }] }, options),
       (error: unknown) => {
         assert.ok(error instanceof JobFileError);
         assert.deepEqual(error.issues, [
           { line: 0, column: 0, path: 'defaults.connections', message: 'expected an integer from 1 to 64, got 99' },
           { line: 0, column: 0, path: 'files[1].checksum', message: 'expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "x"' },
-          { line: 0, column: 0, path: 'files[0].url', message: 'unsupported scheme ftp: pdl downloads http and https URLs' },
+          { line: 0, column: 0, path: 'files[0].url', message: 'unsupported scheme gopher: pdl downloads http, https, sftp, ftp and ftps URLs' },
           { line: 0, column: 0, path: 'files[1].url', message: 'cannot derive a file name from the URL; add `path:`' },
         ]);
         assert.match(error.message, /^pdl get defaults\.connections: expected an integer from 1 to 64, got 99\n/);
@@ -104,7 +104,7 @@ describe('checksum lists (sha256:file:<url>)', () => {
   });
 
   const rejected: Array<[checksum: string, message: string]> = [
-    ['sha256:file:ftp://e.org/SUMS', 'unsupported scheme ftp: pdl downloads http and https URLs'],
+    ['sha256:file:ftp://e.org/SUMS', 'unsupported scheme ftp: checksum lists are fetched over http and https only'],
     ['sha256:file:https://u:p@e.org/SUMS', 'credentials in the URL are not allowed (they would show in logs); send them in a header instead, e.g. `Authorization: "Basic ${CREDENTIALS}"`'],
     ['sha256:file:https://e.org/${NOPE}/SUMS', '${NOPE} is not set'],
     ['sha1:file:https://e.org/SUMS', 'expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got "sha1:file:https://e.org/SUMS" (checksum lists take sha256 or sha512)'],
