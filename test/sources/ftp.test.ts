@@ -71,7 +71,7 @@ test('ftp: killed with -9, the next run fetches only what is missing', async (t)
   assert.equal((await killed.result).signal, 'SIGKILL');
   const rerun = await runCli(['run', join(dir, 'fast.yaml'), '--reporter', 'plain']);
   assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr);
-  assert.match(rerun.stdout, /resuming at [\d.]+ [KM]iB/);
+  assert.match(rerun.stdout + rerun.stderr, /resuming at [\d.]+ [KM]iB/);
   assert.equal(sha256(await readFile(out)), sha256(files.get('big.bin')!));
 });
 

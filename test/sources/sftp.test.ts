@@ -79,8 +79,8 @@ test('sftp: killed with -9, the next run fetches only what is missing', async (t
 
   const rerun = await runCli(['run', join(dir, 'fast.yaml'), '--reporter', 'plain']);
   assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr);
-  assert.match(rerun.stdout, /resuming at [\d.]+ [KM]iB/);
-  assert.match(rerun.stdout, /resumed/);
+  assert.match(rerun.stdout + rerun.stderr, /resuming at [\d.]+ [KM]iB/);
+  assert.match(rerun.stdout + rerun.stderr, /resumed/);
   assert.equal(sha256(await readFile(out)), sha256(files.get('big.bin')!));
   assert.deepEqual(await readdir(join(dir, 'out')), ['big.bin']);
 });
