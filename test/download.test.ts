@@ -23,7 +23,7 @@ test('download(): one URL to one path through the same engine, verified; failure
   assert.equal(failure.code, 'E_HTTP_STATUS');
   assert.equal(failure.exitCode, 4);
 
-  await assert.rejects(download('ftp://example.org/x', join(dir, 'x')), (error: unknown) => error instanceof PdlError && error.exitCode === 2);
+  await assert.rejects(download('gopher://example.org/x', join(dir, 'x')), (error: unknown) => error instanceof PdlError && error.exitCode === 2);
 });
 
 test('download(): two calls writing one path at once — one gets the file, the other is refused (E_FILE_CLAIMED, 7)', async (t) => {

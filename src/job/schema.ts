@@ -4,6 +4,8 @@
  * Schema describes exactly what people type; resolve.ts applies defaults, units, env and paths.
  */
 import { z } from 'zod';
+import { ftpSchema, sshSchema } from './remote-schema.js';
+import { said } from './said.js';
 import { closest, describeValue } from './suggest.js';
 import {
   DURATION_PATTERN, spellDuration, spellSize, KiB, MiB, parseDuration, parseRate, parseSize, QuantityError, RATE_PATTERN, SIZE_PATTERN, TiB,
@@ -32,12 +34,6 @@ export const TIMEOUT = { min: 100, max: 24 * 3_600_000 } as const;
 /** 0 is unlimited; above 1TiB/s no limit could ever be felt, and a bound keeps every rate exact. */
 export const RATE = { min: KiB, max: TiB } as const;
 
-type Check = { error: (issue: { input?: unknown }) => string | undefined };
-
-/** Every check of a field reports the same sentence; `undefined` input (a missing key) falls through to "required". */
-function said(message: (input: unknown) => string): Check {
-  return { error: (issue) => (issue.input === undefined ? undefined : message(issue.input)) };
-}
 
 function integer(min: number, max: number, title: string, description: string) {
   const e = said((v) => `expected an integer from ${min} to ${max}, got ${describeValue(v)}`);
@@ -179,38 +175,6 @@ const checksumError = said((v) => {
         : '';
   return `expected "<algorithm>:<hex>" (sha256, sha512, sha1, md5) or a checksum list "<sha256|sha512>:file:<url>", got ${describeValue(v)}${why}`;
 });
-
-/** A password or passphrase: only ever a reference to an environment variable, never the secret in the file. */
-const ENV_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
-const envSecret = (title: string, what: string) => {
-  const e = said((v) => `expected \${VARIABLE} (the ${what} is taken from the environment, never written in the job file), got ${typeof v === 'string' ? 'a literal value' : describeValue(v)}`);
-  return z.string(e).regex(ENV_REFERENCE, e).describe(`The ${what}, as \${VARIABLE}: read from the environment, masked everywhere`).meta({ title }).optional();
-};
-const filePath = (title: string, description: string) =>
-  z
-    .string(said((v) => `expected a file path, got ${describeValue(v)}`))
-    .min(1, said(() => 'expected a file path, got an empty string'))
-    .regex(/^[^\0]*$/, said(() => 'the file path must not contain NUL'))
-    .describe(description)
-    .meta({ title })
-    .optional();
-
-/** `ssh:` for sftp:// URLs: how to prove who we are, and which host keys to trust. */
-export const sshSchema = z
-  .strictObject({
-    identity: filePath('Identity', "Private key file, relative to the job file's folder (~ expanded); without identity and password the SSH agent (SSH_AUTH_SOCK) is used"),
-    passphrase: envSecret('Passphrase', 'passphrase of the identity'),
-    password: envSecret('Password', 'SSH password'),
-    knownHosts: filePath('Known hosts', "known_hosts file trusted for host keys (hashed entries supported), relative to the job file's folder; default ~/.ssh/known_hosts"),
-  }, said((v) => `expected a mapping with identity, passphrase, password or knownHosts, got ${describeValue(v)}`))
-  .describe('SSH settings for sftp:// URLs; a file\'s keys replace the ones in `defaults.ssh`')
-  .meta({ title: 'SSH' });
-
-/** `ftp:` for ftp:// and ftps:// URLs with a user name. */
-export const ftpSchema = z
-  .strictObject({ password: envSecret('Password', 'FTP password') }, said((v) => `expected a mapping with password, got ${describeValue(v)}`))
-  .describe('FTP settings for ftp:// and ftps:// URLs with a user name (anonymous without one)')
-  .meta({ title: 'FTP' });
 
 /** Per-file settings that `defaults` also sets; a file's value wins. */
 const overridable = (scope: string) => ({

@@ -93,12 +93,12 @@ test('pdl validate and schema: exit 0 and 2, every problem with line:column; a c
   assert.match(valid.stdout, /jobs\.yaml: 1 file, 1 host \(example\.org: 1\)/);
 
   const broken = join(dir, 'broken.yaml');
-  await writeFile(broken, 'version: 1\nlimits:\n  conection: 4\nfiles:\n  - url: ftp://example.org/x\n    priority: high\n');
+  await writeFile(broken, 'version: 1\nlimits:\n  conection: 4\nfiles:\n  - url: gopher://example.org/x\n    priority: high\n');
   const invalid = await runCli(['validate', broken]);
   assert.equal(invalid.code, 2);
   assertCleanStderr(invalid.stderr);
   assert.match(invalid.stderr, /broken\.yaml:3:3 limits\.conection: unknown key `conection`; did you mean `connections`\?/);
-  assert.match(invalid.stderr, /broken\.yaml:5:10 files\[0\]\.url: unsupported scheme ftp/);
+  assert.match(invalid.stderr, /broken\.yaml:5:10 files\[0\]\.url: unsupported scheme gopher/);
   assert.match(invalid.stderr, /broken\.yaml:6:15 files\[0\]\.priority: expected an integer/);
 
   const schema = await runCli(['schema']);
