@@ -7,7 +7,8 @@ REPO_DIR=$(dirname "$BENCH_DIR")
 DATA_DIR=$BENCH_DIR/data
 WORK_DIR=$BENCH_DIR/.work
 OUT_DIR=$BENCH_DIR/out
-PDL=(node "$REPO_DIR/dist/src/cli/bin.js")
+# BENCH_PDL: another built bin.js to measure (e.g. a copy of an earlier build); default: this tree's build.
+PDL=(node "${BENCH_PDL:-$REPO_DIR/dist/src/cli/bin.js}")
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -21,6 +22,7 @@ ensure_tools() {
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
   command -v curl >/dev/null || missing+=(curl)
   command -v aria2c >/dev/null || missing+=(aria2)
+  command -v wget2 >/dev/null || missing+=(wget2)
   [[ -x /usr/bin/time ]] || missing+=(time)
   command -v script >/dev/null || missing+=(bsdutils)
   ((${#missing[@]} == 0)) && return 0

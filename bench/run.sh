@@ -96,7 +96,7 @@ begin_scenario() { # NAME TITLE SERVED-FILE…
 scenario_unthrottled() {
   begin_scenario unthrottled "1 × $BIG_MIB MiB from /fast/ (unthrottled)" "$DATA_DIR/$BIG"
   S_OUT=$DL_DIR/unthrottled S_MANIFEST=$DATA_DIR/$BIG.sha256 S_BYTES=$((BIG_MIB * 1048576))
-  S_TOOLS=(pdl-c16 pdl-c8 pdl-c16-sha256 curl aria2c-x16)
+  S_TOOLS=(pdl-c16 pdl-c8 pdl-c16-sha256 curl wget2 aria2c-x16)
   s_cmd() {
     local url=$BASE_URL/fast/$BIG out=$S_OUT/$BIG
     case $1 in
@@ -104,6 +104,7 @@ scenario_unthrottled() {
       pdl-c8) CMD=("${PDL[@]}" get "$url" -c 8 -o "$out" --quiet) ;;
       pdl-c16-sha256) CMD=("${PDL[@]}" get "$url" -c 16 -o "$out" --quiet --checksum "sha256:$(sha_of "$BIG")") ;;
       curl) CMD=(curl -sf -o "$out" "$url") ;;
+      wget2) CMD=(wget2 -q --no-robots -O "$out" "$url") ;;
       aria2c-x16) CMD=("${ARIA[@]}" -x16 -s16 -k1M -d "$S_OUT" -o "$BIG" "$url") ;;
     esac
   }
@@ -169,9 +170,11 @@ scenario_files_at() {
     '{ printf "%s%s\n  dir=%s\n  out=%s\n  checksum=sha-256=%s\n", base, $2, dir, $2, $1 }' "${manifests[@]}" >"$FILES_ARIA"
   awk -v base="$BASE_URL/fast/" -v dir="$S_OUT" \
     '{ printf "url = \"%s%s\"\noutput = \"%s/%s\"\n", base, $2, dir, $2 }' "${manifests[@]}" >"$FILES_CURL"
-  S_TOOLS=(pdl-json aria2c-j16 curl-parallel)
+  FILES_WGET=$WORK_DIR/files-$location.wget2
+  awk -v base="$BASE_URL/fast/" '{ print base $2 }' "${manifests[@]}" >"$FILES_WGET"
+  S_TOOLS=(pdl-json aria2c-j16 curl-parallel wget2)
   # The TTY reporter's cost shows best where the files themselves are cheap.
-  [[ $location == tmpfs ]] && S_TOOLS=(pdl-json pdl-tty aria2c-j16 curl-parallel)
+  [[ $location == tmpfs ]] && S_TOOLS=(pdl-json pdl-tty aria2c-j16 curl-parallel wget2)
   s_cmd() {
     case $1 in
       pdl-json) CMD=("${PDL[@]}" run "$FILES_JOB" --reporter json) STDOUT=/dev/null ;;
@@ -181,6 +184,9 @@ scenario_files_at() {
         STDOUT=/dev/null ;;
       aria2c-j16) CMD=("${ARIA[@]}" -i "$FILES_ARIA" -j 16) ;;
       curl-parallel) CMD=(curl -sf --create-dirs --parallel --parallel-max 16 -K "$FILES_CURL") ;;
+      # -x -nH --cut-dirs=1 keeps the served paths under the output folder, as the manifests name them; wget2
+      # does not verify checksums either.
+      wget2) CMD=(wget2 -q --no-robots --max-threads=16 -x -nH --cut-dirs=1 -P "$S_OUT" -i "$FILES_WGET") ;;
     esac
   }
   run_scenario
@@ -230,7 +236,7 @@ write_meta() {
     echo "- memory (free -g): $(free -g | awk '/^Mem:/ { print $2 " GiB total, " $7 " GiB available" }')"
     echo "- outputs: $DL_DIR ($(df -T "$WORK_DIR" | awk 'NR==2 { print $2 }')), $TMPFS_DIR ($(df -T "${BENCH_TMPFS:-/dev/shm}" | awk 'NR==2 { print $2 }'))"
     echo "- $("${PDL[@]}" --version 2>/dev/null || echo '?') at git $head$( ((dirty)) && echo " + $dirty uncommitted change(s)"), node $(node -v)"
-    echo "- $(curl -V | head -n 1 | cut -d' ' -f1-2), $(aria2c -v | head -n 1), $("$(nginx_bin)" -v 2>&1 | sed 's/^nginx version: //')"
+    echo "- $(curl -V | head -n 1 | cut -d' ' -f1-2), $(aria2c -v | head -n 1), $(wget2 --version 2>/dev/null | head -n 1 | cut -d" " -f1-3), $("$(nginx_bin)" -v 2>&1 | sed 's/^nginx version: //')"
     echo "- settings: RUNS=$RUNS, big $BIG_MIB MiB, mid $MID_MIB MiB, $SMALL_COUNT × $SMALL_KIB KiB + $MEDIUM_COUNT × $MEDIUM_KIB KiB," \
       "mixed $MIX_BIG_COUNT × $MIX_BIG_MIB MiB + $MIX_SMALL_COUNT small; timeout ${BENCH_TIMEOUT:-300} s per command" \
       "${BENCH_TOOLS:+; tools matching /$BENCH_TOOLS/}"

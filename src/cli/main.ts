@@ -3,7 +3,6 @@
  * and sets the exit code. It never lets a stack trace reach the user otherwise.
  */
 import { PdlError, UsageError, EXIT_CODES } from '../errors.js';
-import { mainHelp } from './help.js';
 import { version, type CliIO } from './io.js';
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
@@ -24,6 +23,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   try {
     const [name, ...rest] = argv;
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      // Loaded here, not at the top: the help text pulls in the option table and with it zod, which `--version` and
+      // every command that does not need it should not pay for at start-up.
+      const { mainHelp } = await import('./help.js');
       io.stdout.write(mainHelp());
       return name === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
     }

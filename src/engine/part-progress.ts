@@ -9,7 +9,8 @@ import type { Validators } from '../sources/source.js';
 import { addInterval, contiguousPrefix, isComplete, totalLength, type Interval } from '../storage/intervals.js';
 import { PartFile } from '../storage/part-file.js';
 import { controlPathOf, hasResumeState, removeResumeState, writeResumeState, type ResumeState } from '../storage/resume-state.js';
-import { hashService, type Digests, type HashJob } from '../verify/checksum.js';
+import { openArrivalHash, type ArrivalHashJob } from '../verify/arrival-hash.js';
+import type { Digests } from '../verify/checksum.js';
 import type { ByteSink } from './body-writer.js';
 
 /** What a checkpoint records about the remote file. */
@@ -25,7 +26,7 @@ export class PartProgress {
   readonly #file: ResolvedFile;
   #part: PartFile | undefined;
   #done: Interval[] = [];
-  #hash: HashJob | undefined;
+  #hash: ArrivalHashJob | undefined;
   #hashedPrefix = 0;
   #checkpointing: Promise<void> | undefined;
   #lastCheckpoint = 0;
@@ -78,7 +79,13 @@ export class PartProgress {
   }
 
   writev(chunks: Buffer[], length: number, position: number): Promise<void> {
-    return this.#part!.writev(chunks, length, position);
+    const hash = this.#hash;
+    const writing = this.#part!.writev(chunks, length, position);
+    if (hash === undefined) return writing;
+    hash.offer(chunks, length, position);
+    // The caller sees the failure; the hash only learns that the disk may not hold what it was offered.
+    writing.catch(() => hash.spoil());
+    return writing;
   }
 
   /** Where a connection's bytes go: positional writes into the `.part`; `counted` hears of each write done. */
@@ -102,7 +109,8 @@ export class PartProgress {
   openHash(algorithms: ReadonlySet<ChecksumAlgorithm>): void {
     this.abortHash();
     if (algorithms.size === 0) return;
-    this.#hash = hashService.open(this.partPath, [...algorithms]);
+    // Small files are hashed as their bytes go to disk; large or out-of-order ones on the hash worker (arrival-hash.ts).
+    this.#hash = openArrivalHash(this.partPath, [...algorithms]);
     this.#advanceHash();
   }
 
