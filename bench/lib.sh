@@ -156,6 +156,10 @@ run_scenario() {
     for tool in "${S_TOOLS[@]}"; do
       [[ $tool =~ ${BENCH_TOOLS:-.} ]] || continue
       timed_run "$tool" "$round"
+      # BENCH_PDL_BASE: an earlier build measured right after the same pdl row, in the same round (before/after).
+      if [[ -n ${BENCH_PDL_BASE:-} && $tool =~ ${BENCH_BASE_TOOLS:-^pdl-(c16|json)$} ]]; then
+        timed_run "pdl-base-${tool#pdl-}" "$round"
+      fi
     done
   done
 }
@@ -168,7 +172,13 @@ timed_run() {
   warm_memory "$S_OUT" $((2 * S_BYTES))
   xargs -a "$S_SERVED" -d '\n' cat >/dev/null
   CMD=() IDEAL=0 STDOUT=$log
-  s_cmd "$tool"
+  if [[ $tool == pdl-base-* ]]; then
+    # s_cmd reads PDL: shadowed here (bash scopes dynamically) so the same command runs the base build.
+    local PDL=(node "$BENCH_PDL_BASE")
+    s_cmd "pdl-${tool#pdl-base-}"
+  else
+    s_cmd "$tool"
+  fi
   ((${#CMD[@]})) || die "no command for $S_NAME/$tool"
   { printf '$'; printf ' %q' "${CMD[@]}"; echo; } >"$log"
   rm -f "$timefile"
