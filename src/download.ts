@@ -18,6 +18,8 @@ export interface DownloadOptions extends Pick<RunOptions, 'dispatcher' | 'proxy'
   timeout?: string | number;
   minSplitSize?: string | number;
   ifExists?: 'resume' | 'skip' | 'overwrite' | 'fail' | 'newer';
+  /** Other places serving the same file, in preference order after `url` (a job file's `urls:`). */
+  mirrors?: string[];
 }
 
 export async function download(url: string, path: string, options: DownloadOptions = {}): Promise<FileResult> {
@@ -36,7 +38,7 @@ export async function download(url: string, path: string, options: DownloadOptio
         ...(options.ifExists !== undefined ? { ifExists: options.ifExists } : {}),
       },
       limits: { files: 1, connections, perHost: connections },
-      files: [{ url, path: basename(absolute), ...(options.checksum !== undefined ? { checksum: options.checksum } : {}) }],
+      files: [{ ...(options.mirrors?.length ? { urls: [url, ...options.mirrors] } : { url }), path: basename(absolute), ...(options.checksum !== undefined ? { checksum: options.checksum } : {}) }],
     },
     { fileName: 'download()', baseDir: dirname(absolute), env: {}, expandEnv: false },
   );

@@ -214,6 +214,21 @@ export class RedirectError extends PdlError {
   }
 }
 
+/**
+ * Every mirror of a file failed: one message naming each mirror's reason. Its class (and exit code) is that of the
+ * preferred mirror's failure, so a file with mirrors fails the way the same file with one URL would.
+ */
+export class AllMirrorsFailedError extends PdlError {
+  constructor(failures: ReadonlyArray<{ url: string; error: unknown }>, options?: PdlErrorOptions) {
+    const reasons = failures.map(({ url, error }) => `${url}: ${error instanceof Error ? error.message : String(error)}`);
+    const first = failures[0]?.error;
+    super('E_ALL_MIRRORS_FAILED', first instanceof PdlError ? first.kind : 'network', `every mirror failed (${reasons.join('; ')})`, {
+      ...options,
+      cause: first,
+    });
+  }
+}
+
 /** Local disk problem: ENOSPC, EACCES, EFBIG, a symlink where a .part should be, an existing file with ifExists: fail. */
 export class LocalIOError extends PdlError {
   constructor(message: string, options?: PdlErrorOptions) {

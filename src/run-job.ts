@@ -8,12 +8,14 @@ import { EngineEmitter, type RunSummary } from './engine/events.js';
 import { runTransfers, type TransferOptions } from './engine/run.js';
 import { createDispatcher } from './http/agent.js';
 import type { ProxySettings } from './http/proxy.js';
-import type { ResolvedFile, ResolvedJob } from './job/resolved.js';
+import type { ResolvedJob } from './job/resolved.js';
 import { applyChecksumLists } from './mirror/checksum-lists.js';
 import { MirrorHooks } from './mirror/hooks.js';
 import { MirrorState } from './storage/mirror-state.js';
 import { OutputDir } from './storage/output-dir.js';
 import { SourceProvider } from './sources/provider.js';
+import { fileSources } from './sources/file-sources.js';
+import { MirrorRanking } from './sources/mirrors/ranking.js';
 
 export interface RunOptions extends Pick<TransferOptions, 'signal' | 'events' | 'failFast'> {
   /** undici dispatcher to use; by default pdl makes one sized from the job's limits and closes it after. */
@@ -39,7 +41,7 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
     // Before anything can start: no file runs unverified.
     const lists = await applyChecksumLists(job.files, { dispatcher, signal: options.signal });
     const note = (message: string) => events.emit('run:note', { message });
-    const source = (file: ResolvedFile) => sources.source(file);
+    const source = fileSources({ provider: sources, note, ranking: new MirrorRanking() });
     const hooks = new MirrorHooks({
       output: new OutputDir(job.dir),
       mirror,

@@ -31,6 +31,7 @@ export const OPTIONS = {
   retries: { type: 'string', value: '<n>', help: 'attempts per request after the first (default 5)' },
   'min-split-size': { type: 'string', value: '<size>', help: 'never split into ranges smaller than this (default 4MiB)' },
   checksum: { type: 'string', value: '<alg:hex>', help: 'sha256 | sha512 | sha1 | md5, verified before the file is presented' },
+  mirror: { type: 'string', multiple: true, value: '<url>', help: 'another place serving the same file (repeatable); see `urls:`' },
   header: { type: 'string', short: 'H', multiple: true, value: '<h>', help: "request header 'Name: value' (repeatable)" },
   'if-exists': { type: 'string', value: '<mode>', help: 'resume | skip | overwrite | fail | newer (default resume)' },
   identity: { type: 'string', value: '<file>', help: 'sftp: private key file (default: the SSH agent)' },
@@ -58,7 +59,7 @@ export const COMMAND_OPTIONS = {
     'fail-fast', 'newer', 'frozen', 'dry-run', 'max-runtime', 'report', 'reporter', 'quiet', 'verbose',
   ],
   get: [
-    'output', 'connections', 'rate', 'checksum', 'header', 'timeout', 'retries', 'min-split-size', 'if-exists',
+    'output', 'connections', 'rate', 'checksum', 'mirror', 'header', 'timeout', 'retries', 'min-split-size', 'if-exists',
     'identity', 'known-hosts', 'password-env', 'dry-run', 'max-runtime', 'report', 'reporter', 'quiet', 'verbose',
   ],
   plan: ['dir', 'only', 'newer', 'verbose'],

@@ -19,6 +19,8 @@ export interface ObservedFile {
   index: number;
   relPath: string;
   displayUrl: string;
+  /** The other URLs of a file with `urls:`, as written. */
+  mirrors: string[] | undefined;
   size: number;
   sha256: string;
   finalUrl: string | undefined;
@@ -60,6 +62,7 @@ async function describeFiles(job: ResolvedJob, summary: RunSummary): Promise<Obs
       index: file.index,
       relPath: file.relPath,
       displayUrl: file.displayUrl,
+      mirrors: file.mirrors?.map((m) => m.displayUrl),
       size,
       sha256,
       finalUrl: known?.finalUrl,

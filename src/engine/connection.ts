@@ -53,7 +53,7 @@ export interface ConnectionOwner {
 }
 
 /** Why a connection ended without its range: the file decides what happens next. */
-export type ConnectionEnd = { kind: 'complete' } | { kind: 'stopped' } | { kind: 'restart'; why: 'changed' | 'no-ranges' } | Extract<TransferOutcome, { kind: 'empty' | 'not-modified' }>;
+export type ConnectionEnd = { kind: 'complete' } | { kind: 'stopped' } | { kind: 'restart'; why: 'changed' | 'no-ranges' | 'moved'; reason?: string } | Extract<TransferOutcome, { kind: 'empty' | 'not-modified' }>;
 
 /**
  * Fill the connection's range, retrying what is worth retrying. `first`: the file's first request (it learns the
@@ -85,6 +85,7 @@ export async function fillRange(owner: ConnectionOwner, conn: Connection, first:
         });
         if (outcome.kind === 'complete') return { kind: 'complete' };
         if (outcome.kind === 'changed' || outcome.kind === 'no-ranges') return { kind: 'restart', why: outcome.kind };
+        if (outcome.kind === 'moved') return { kind: 'restart', why: 'moved', reason: outcome.reason };
         return outcome;
       } catch (error) {
         const reason = conn.controller.signal.aborted ? conn.controller.signal.reason : error;

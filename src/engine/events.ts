@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { PdlError } from '../errors.js';
+import type { ServedBy } from '../sources/source.js';
 
 /**
  * `unchanged`: `ifExists: newer` found the local copy current (the server said 304, or it matches the checksum);
@@ -114,6 +115,8 @@ export interface FileResult {
   readonly failure?: PdlError;
   /** Interrupted files only: false when nothing was kept for a rerun (see 'file:interrupted'). */
   resumable?: boolean;
+  /** Files with several places (mirrors): the bytes each served in this run, and which were dropped or bad. */
+  served?: ServedBy[];
 }
 
 export interface RunSummary {

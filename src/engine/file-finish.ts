@@ -25,11 +25,20 @@ export interface FinishContext {
   source: ByteSource;
 }
 
+/** A checksum mismatch the caller answers by starting the file again: its own one retry, or the source's next place. */
+export interface Mismatch {
+  error: ChecksumMismatchError;
+  why: 'checksum' | 'moved';
+  /** What the source does next, for the log. */
+  next: string | undefined;
+}
+
 /**
  * Every byte is there: verify, then rename into place. Returns the mismatch instead of finishing when a digest
- * differs and `mayRetry` (the caller starts the file again); otherwise a mismatch fails the file (thrown).
+ * differs and the source has another place to fetch from, or `mayRetry` (the caller starts the file again);
+ * otherwise a mismatch fails the file (thrown).
  */
-export async function finishComplete(c: FinishContext, remote: Remote, outcome: DoneOutcome, mayRetry: boolean): Promise<ChecksumMismatchError | undefined> {
+export async function finishComplete(c: FinishContext, remote: Remote, outcome: DoneOutcome, mayRetry: boolean): Promise<Mismatch | undefined> {
   const { file, part } = c;
   await part.settled();
   const size = remote.size!;
@@ -38,10 +47,13 @@ export async function finishComplete(c: FinishContext, remote: Remote, outcome: 
     verifyFile(file, digests, remote.digests);
   } catch (error) {
     if (!(error instanceof ChecksumMismatchError)) throw error;
-    if (mayRetry) return error;
+    const next = c.source.rejected?.();
+    if (next !== undefined) return { error, why: 'moved', next };
+    if (mayRetry) return { error, why: 'checksum', next: undefined };
     await part.discard();
     throw error;
   }
+  c.source.verified?.();
   if (file.checksum) c.events.emit('file:verified', { ...c.report.ref, algorithm: file.checksum.algorithm, hex: file.checksum.hex });
   await part.commit();
   c.output.renamedInto(dirname(file.path));

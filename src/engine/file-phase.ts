@@ -26,12 +26,19 @@ export type Phase =
   | { name: 'finishing' }
   | { name: 'finished' };
 
+/**
+ * A source that moved the file to another place (a mirror failed or served wrong bytes) bounds its own moves by its
+ * places; this is only a backstop.
+ */
+const MAX_MOVES = 64;
+
 /** Restarts allowed per file for each reason before it fails (an encoded stream is bounded by the retry budget). */
-export const MAX_RESTARTS = { changed: 1, 'no-ranges': 1, checksum: 1, encoded: Infinity } as const;
+export const MAX_RESTARTS = { changed: 1, 'no-ranges': 1, checksum: 1, encoded: Infinity, moved: MAX_MOVES } as const;
 
 export type RestartReason = keyof typeof MAX_RESTARTS;
 
 export function restartLimitError(why: RestartReason, url: string): PdlError {
+  if (why === 'moved') return new ProtocolError(`the file moved between places ${MAX_MOVES} times; giving up`, { url });
   return why === 'changed'
     ? new RemoteChangedError('the file changed on the server again after a restart; giving up', { url })
     : new ProtocolError('the server does not honour byte ranges consistently', { url });
@@ -39,5 +46,6 @@ export function restartLimitError(why: RestartReason, url: string): PdlError {
 
 /** What the log says when a file starts again. */
 export function restartReason(why: RestartReason): string {
+  if (why === 'moved') return 'the file is fetched from another place; starting over';
   return why === 'changed' ? 'the file changed on the server; starting over' : 'the server does not honour byte ranges; downloading as one stream';
 }

@@ -7,6 +7,7 @@ import { maskSecrets, type ResolvedFile } from '../job/resolved.js';
 import type { PdlError } from '../errors.js';
 import type { DoneOutcome, EngineEmitter, FailureInfo, FileRef, FileResult, RangeRef } from './events.js';
 import type { SpeedMeter } from './speed.js';
+import type { ServedBy } from '../sources/source.js';
 
 export class FileReport {
   readonly ref: FileRef;
@@ -20,7 +21,10 @@ export class FileReport {
   /** file:start is told once, however often the file restarts. */
   #announced = false;
 
-  constructor(file: ResolvedFile, events: EngineEmitter, meter: SpeedMeter) {
+  readonly #served: () => ServedBy[] | undefined;
+
+  constructor(file: ResolvedFile, events: EngineEmitter, meter: SpeedMeter, served: () => ServedBy[] | undefined = () => undefined) {
+    this.#served = served;
     this.#file = file;
     this.#events = events;
     this.#meter = meter;
@@ -75,7 +79,8 @@ export class FileReport {
 
   #settle(r: Pick<FileResult, 'outcome' | 'size' | 'sha256' | 'error' | 'resumable'>, completedBytes: number, error?: PdlError): void {
     this.#settled = true;
-    const result: FileResult = { ...this.ref, ...r, transferred: this.#meter.total, completedBytes, elapsedMs: this.#elapsed() };
+    const served = this.#served();
+    const result: FileResult = { ...this.ref, ...r, transferred: this.#meter.total, completedBytes, elapsedMs: this.#elapsed(), ...(served ? { served } : {}) };
     if (error) Object.defineProperty(result, 'failure', { value: error, enumerable: false });
     this.#resolve(result);
   }

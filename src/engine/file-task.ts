@@ -41,7 +41,7 @@ export class FileTask implements ConnectionOwner {
   /** What the before-hook decided (repair, resume, conditional); undefined until it ran. */
   #start: Extract<StartDecision, { action: 'download' }> | undefined;
   readonly #conns = new ConnectionPool();
-  #restarts = { changed: 0, 'no-ranges': 0, checksum: 0, encoded: 0 };
+  #restarts = { changed: 0, 'no-ranges': 0, checksum: 0, encoded: 0, moved: 0 };
   /** Failed attempts of all connections, against the file's overall budget (retry-budget.ts). */
   readonly #failures = { failed: 0 };
 
@@ -53,7 +53,7 @@ export class FileTask implements ConnectionOwner {
     this.#source = ctx.source(file);
     this.#part = new PartProgress(file);
     this.#sink = this.#part.sink((bytes) => this.meter.add(bytes));
-    this.#report = new FileReport(file, ctx.events, this.meter);
+    this.#report = new FileReport(file, ctx.events, this.meter, () => this.#source.served?.());
     this.ref = this.#report.ref;
     // This process's claim on the path (storage/file-claim.ts), released once .part and control file are dealt with.
     this.#claim = new PathClaim(file.path, () => ctx.output.ensureParentDir(file.path));
@@ -154,7 +154,7 @@ export class FileTask implements ConnectionOwner {
   requestFor(conn: Connection, first: boolean, signal: AbortSignal): ByteRequest {
     const opening = this.#phase.name === 'opening';
     // Only the very first request of the file is conditional: after a restart the file is wanted whatever it is.
-    const restarted = this.#restarts.checksum + this.#restarts.changed + this.#restarts['no-ranges'] > 0;
+    const restarted = this.#restarts.checksum + this.#restarts.changed + this.#restarts['no-ranges'] + this.#restarts.moved > 0;
     const unlessUnchanged = first && opening && !restarted ? this.#start?.unlessUnchanged : undefined;
     return rangeRequest(conn, { first: first && opening, ranges: this.rangesAllowed(), remote: this.#remote, unlessUnchanged, signal });
   }
@@ -255,7 +255,7 @@ export class FileTask implements ConnectionOwner {
       case 'stopped':
         return;
       case 'restart':
-        return this.#restart(end.why, conn);
+        return this.#restart(end.why, conn, end.reason);
       case 'empty':
         return this.#known({ size: 0, ranges: false, validators: NO_VALIDATORS, digests: [], encoded: false });
       case 'not-modified': {
@@ -324,7 +324,7 @@ export class FileTask implements ConnectionOwner {
     const outcome: DoneOutcome = this.#start?.repair ? 'repaired' : this.#part.resumedBytes > 0 ? 'resumed' : 'downloaded';
     const mismatch = await finishComplete(this.#finishing(), remote, outcome, this.#restarts.checksum < MAX_RESTARTS.checksum);
     if (!mismatch) return this.#to({ name: 'finished' });
-    await this.#restart('checksum', undefined, `${mismatch.message}; downloading again from scratch`);
+    await this.#restart(mismatch.why, undefined, `${mismatch.error.message}; ${mismatch.next ?? 'downloading again from scratch'}`);
     // Not just wake(): the run may have been stopped while we verified, and then nothing would finish us.
     this.#maybeFinish();
   }

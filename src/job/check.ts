@@ -68,7 +68,7 @@ function salvageJob(raw: unknown): JobSpec {
     files: files.map((entry) => {
       if (typeof entry === 'string') return fileEntrySchema.safeParse(entry).success ? entry : undefined;
       const fields = validFields(fileSchema, entry);
-      return fields?.url === undefined ? undefined : (fields as FileInput);
+      return fields?.url === undefined && fields?.urls === undefined ? undefined : (fields as FileInput);
     }),
   };
 }

@@ -8,7 +8,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { LineCounter } from 'yaml';
 import { JobFileError, type JobIssue } from '../errors.js';
 import type { Env } from './env.js';
-import type { ResolvedJob } from './resolved.js';
+import { fileUrls, type ResolvedJob } from './resolved.js';
 import { checkJob, finish, formatPath } from './check.js';
 import { MiB } from './units.js';
 import { offsetOf, parseYaml } from './yaml.js';
@@ -70,10 +70,13 @@ export function parseJobText(text: string, options: ParseOptions): ResolvedJob {
 export function summarizeJob(job: ResolvedJob, name = job.source === undefined ? 'job' : basename(job.source)): string {
   const hosts = new Map<string, number>();
   for (const file of job.files) {
-    // displayUrl, not url: a host that came from ${VAR} stays unexpanded.
-    const written = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#]*@)?([^/?#]*)/.exec(file.displayUrl)?.[1] ?? '?';
-    const host = written.includes('${') ? written : written.toLowerCase();
-    hosts.set(host, (hosts.get(host) ?? 0) + 1);
+    // Every mirror's host counts, once per file.
+    const ofFile = new Set(fileUrls(file).map(({ displayUrl }) => {
+      // displayUrl, not url: a host that came from ${VAR} stays unexpanded.
+      const written = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^/?#]*@)?([^/?#]*)/.exec(displayUrl)?.[1] ?? '?';
+      return written.includes('${') ? written : written.toLowerCase();
+    }));
+    for (const host of ofFile) hosts.set(host, (hosts.get(host) ?? 0) + 1);
   }
   const ranked = [...hosts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const shown = ranked.slice(0, 5).map(([host, count]) => `${host}: ${count}`);

@@ -55,14 +55,20 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
     if (entry === undefined) return;
     const file = typeof entry === 'string' ? { url: entry } : entry;
     const base: Path = ['files', index];
-    const urlPath = typeof entry === 'string' ? base : [...base, 'url'];
-    const url = resolveUrl(file.url, urlPath, expand, issues, SOURCE_SCHEMES);
+    const written = file.urls ?? [file.url ?? ''];
+    const urlPath = typeof entry === 'string' ? base : file.urls ? [...base, 'urls', 0] : [...base, 'url'];
+    const url = resolveUrl(written[0]!, urlPath, expand, issues, SOURCE_SCHEMES);
     const access = url === undefined ? undefined : resolveRemoteAccess(url.parsed.protocol, defaults, file, base, { env: options.env, baseDir: options.baseDir, home: options.env.HOME || homedir() }, issues);
+    // ${VAR}s, schemes and credentials are checked in every mirror; the first one names the file. A mirror's scheme is
+    // http(s) or the first URL's own (its `ssh:`/`ftp:` settings are the file's).
+    const mirrorSchemes = url === undefined ? SOURCE_SCHEMES : schemesBeside(url.parsed.protocol);
+    const others = written.slice(1).map((text, i) => resolveUrl(text, [...base, 'urls', i + 1], expand, issues, mirrorSchemes));
+    const mirrors = others.flatMap((m) => (m ? [{ url: m.parsed.href, displayUrl: m.display }] : []));
     const headers = new Map(defaultHeaders);
     for (const [key, header] of resolveHeaders(file.headers ?? {}, [...base, 'headers'], expand, issues)) headers.set(key, header);
     const list = file.checksum === undefined ? undefined : resolveChecksumList(file.checksum, [...base, 'checksum'], expand, issues);
     const secrets = unique(
-      [...(url?.secrets ?? []), ...(list?.secrets ?? []), ...(access?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)].flatMap(spellings),
+      [...(url?.secrets ?? []), ...others.flatMap((m) => m?.secrets ?? []), ...(list?.secrets ?? []), ...(access?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)].flatMap(spellings),
     );
 
     let named: PathCheck | undefined;
@@ -102,6 +108,7 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
       checksum: file.checksum === undefined || list !== undefined ? undefined : parseChecksum(file.checksum),
       ...(list ? { checksumList: list.ref } : {}),
       ...(access?.settings ?? {}),
+      ...(mirrors.length > 0 ? { mirrors } : {}),
     });
   });
 
@@ -124,6 +131,13 @@ function resolveLimits(limits: LimitsInput): ResolvedLimits {
 
 /** What a file may be fetched over; checksum lists are fetched over HTTP only. */
 const SOURCE_SCHEMES = ['http:', 'https:', 'sftp:', 'ftp:', 'ftps:'] as const;
+
+/** Schemes a mirror may use beside a first URL of `protocol`: http(s), and the first one's own family. */
+function schemesBeside(protocol: string): readonly string[] {
+  if (protocol === 'sftp:') return ['http:', 'https:', 'sftp:'];
+  if (protocol === 'ftp:' || protocol === 'ftps:') return ['http:', 'https:', 'ftp:', 'ftps:'];
+  return ['http:', 'https:'];
+}
 const HTTP_SCHEMES = ['http:', 'https:'] as const;
 
 function resolveUrl(

@@ -55,6 +55,8 @@ export interface ResolvedFile {
   checksum: Checksum | undefined;
   /** Where the checksum comes from when the job names a list instead of a digest. */
   checksumList?: ChecksumListRef | undefined;
+  /** Further places serving the same file (`urls:` after the first, which is `url`), in preference order. */
+  mirrors?: MirrorUrl[] | undefined;
   /** sftp:// only: how to authenticate and which host keys to trust. */
   ssh?: ResolvedSsh | undefined;
   /** ftp:// and ftps:// only. */
@@ -75,6 +77,17 @@ export interface ResolvedSsh {
 
 export interface ResolvedFtp {
   password: string | undefined;
+}
+
+export interface MirrorUrl {
+  /** ${VAR}s expanded. Never print it: use `displayUrl`. */
+  url: string;
+  displayUrl: string;
+}
+
+/** Every place the file can come from, the preferred one first. */
+export function fileUrls(file: Pick<ResolvedFile, 'url' | 'displayUrl' | 'mirrors'>): MirrorUrl[] {
+  return [{ url: file.url, displayUrl: file.displayUrl }, ...(file.mirrors ?? [])];
 }
 
 export interface ResolvedLimits {

@@ -222,13 +222,23 @@ export const limitsSchema = z
   .meta({ title: 'Limits' });
 
 const f = overridable('this file');
+/** Mirrors one file entry may list. */
+export const MAX_MIRRORS = 32;
+const urlString = () => z.string(said((v) => `expected a URL, got ${describeValue(v)}`)).min(1, said(() => 'expected a URL, got an empty string'));
 export const fileSchema = z
   .strictObject({
-    url: z
-      .string(said((v) => `expected a URL, got ${describeValue(v)}`))
-      .min(1, said(() => 'expected a URL, got an empty string'))
-      .describe('http, https, sftp, ftp or ftps URL to download (no password in it); ${VAR} expands from the environment ($${ for a literal ${)')
-      .meta({ title: 'URL' }),
+    url: urlString()
+      .describe('http, https, sftp, ftp or ftps URL to download (no password in it); ${VAR} expands from the environment ($${ for a literal ${). Give `url` or `urls`, not both')
+      .meta({ title: 'URL' })
+      .optional(),
+    urls: z
+      .array(urlString(), said((v) => `expected a list of URLs (mirrors of one file), got ${describeValue(v)}`))
+      .min(1, said(() => 'expected at least one URL, got an empty list'))
+      .max(MAX_MIRRORS, said(() => `expected at most ${MAX_MIRRORS} mirrors`))
+      .refine((list) => new Set(list).size === list.length, said(() => 'expected each mirror once, got a duplicate URL'))
+      .describe('Mirrors of one file, in preference order (1-32, no duplicates; http(s) beside the first URL\'s scheme): without a checksum all bytes come from one mirror and the next one is tried when it fails; with a checksum ranges go to several mirrors at once, fastest first. ${VAR} expands in each. Give `url` or `urls`, not both')
+      .meta({ title: 'Mirror URLs' })
+      .optional(),
     path: z
       .string(said((v) => `expected a relative file path, got ${describeValue(v)}`))
       .describe("Output path relative to `dir`, with / between folders; defaults to the URL's last path segment")
@@ -250,8 +260,13 @@ export const fileSchema = z
       .meta({ title: 'Checksum', examples: [`sha256:${'0'.repeat(64)}`, 'sha256:file:https://example.org/releases/SHA256SUMS'] })
       .optional(),
   }, said((v) => `expected a mapping with \`url:\`, got ${describeValue(v)}`))
+  .superRefine((file, ctx) => {
+    if (file.url !== undefined && file.urls !== undefined) ctx.addIssue({ code: 'custom', path: ['urls'], message: 'give either `url:` or `urls:`, not both' });
+    if (file.url === undefined && file.urls === undefined) ctx.addIssue({ code: 'custom', path: [], message: 'expected `url:` (or `urls:`, a list of mirrors)' });
+  })
   .describe('A file to download')
-  .meta({ title: 'File' });
+  // The refinement above, for editors: `url` or `urls`, not both.
+  .meta({ title: 'File', oneOf: [{ required: ['url'] }, { required: ['urls'] }] });
 
 const shortForm = z
   .string()

@@ -32,6 +32,10 @@ export function freezeJob(job: ResolvedJob, lock: LockFile, options: FreezeOptio
       return file;
     }
     if (entry.url !== file.displayUrl) problems.push(`${file.relPath}: the job fetches ${file.displayUrl}, ${options.lockName} locked ${entry.url}`);
+    const mirrors = (file.mirrors ?? []).map((m) => m.displayUrl).join(', ');
+    if (mirrors !== (entry.mirrors ?? []).join(', ')) {
+      problems.push(`${file.relPath}: the job's mirrors are [${mirrors}], ${options.lockName} locked [${(entry.mirrors ?? []).join(', ')}]`);
+    }
     const own = file.checksum;
     if (own?.algorithm === 'sha256' && own.hex !== entry.sha256) {
       problems.push(`${file.relPath}: the job says sha256:${own.hex}, ${options.lockName} locked sha256:${entry.sha256}`);

@@ -22,6 +22,8 @@ export interface LockEntry {
   path: string;
   /** The URL as written in the job (${VAR} unexpanded): never a secret. */
   url: string;
+  /** The file's other URLs (`urls:` after the first), as written, in the job's order. */
+  mirrors?: string[];
   /** Where redirects ended, without query or fragment, when known and free of secrets. */
   finalUrl?: string;
   size: number;
@@ -37,8 +39,8 @@ export interface LockFile {
   files: LockEntry[];
 }
 
-const KEYS = ['path', 'url', 'finalUrl', 'size', 'etag', 'lastModified', 'sha256'] as const;
-const OPTIONAL = new Set<string>(['finalUrl', 'etag', 'lastModified']);
+const KEYS = ['path', 'url', 'mirrors', 'finalUrl', 'size', 'etag', 'lastModified', 'sha256'] as const;
+const OPTIONAL = new Set<string>(['mirrors', 'finalUrl', 'etag', 'lastModified']);
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** `jobs.yaml` → `jobs.lock.yaml` beside it (`x.yml` → `x.lock.yml`; no YAML extension → `x.lock.yaml`). */
@@ -52,7 +54,7 @@ export function lockPathOf(jobPath: string): string {
 /** The lock file's text: header comment, then `version` and `files`, keys in a fixed order, no line folding. */
 export function formatLockFile(lock: LockFile): string {
   const files = lock.files.map((entry) => {
-    const out: Record<string, string | number> = {};
+    const out: Record<string, string | number | string[]> = {};
     for (const key of KEYS) {
       const value = entry[key];
       if (value !== undefined) out[key] = value;
@@ -133,7 +135,9 @@ function checkEntry(raw: unknown, problem: (key: string | undefined, message: st
   for (const key of KEYS) {
     const value = raw[key];
     if (value === undefined && OPTIONAL.has(key)) continue;
-    if (key === 'size') {
+    if (key === 'mirrors') {
+      if (!Array.isArray(value) || value.length === 0 || !value.every((url) => typeof url === 'string' && url !== '')) bad(key, 'expected a list of URLs');
+    } else if (key === 'size') {
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) bad(key, 'expected a whole number of bytes');
     } else if (key === 'sha256') {
       if (typeof value !== 'string' || !SHA256.test(value)) bad(key, 'expected 64 lower-case hex digits');

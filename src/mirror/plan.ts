@@ -14,6 +14,8 @@ import { MirrorState } from '../storage/mirror-state.js';
 import { OutputDir } from '../storage/output-dir.js';
 import { validatorsDiffer, type Validators } from '../sources/source.js';
 import { SourceProvider } from '../sources/provider.js';
+import { fileSources } from '../sources/file-sources.js';
+import { MirrorRanking } from '../sources/mirrors/ranking.js';
 import { totalLength } from '../storage/intervals.js';
 import { presentFileError } from './existing-file.js';
 import { prepareFile } from './prepare.js';
@@ -103,7 +105,9 @@ async function planFile(
   signal: AbortSignal,
 ): Promise<PlannedAction> {
   const prep = await prepareFile(file, output, state.get(file.relPath), { readOnly: true, reuse });
-  const ask = (kept?: { size: number; validators: Validators }) => probe(file, sources.source(file), signal, kept);
+  // A file with mirrors is asked the way a run would: the first mirror that answers.
+  const source = fileSources({ provider: sources, note: () => undefined, ranking: new MirrorRanking() })(file);
+  const ask = (kept?: { size: number; validators: Validators }) => probe(file, source, signal, kept);
   switch (prep.action) {
     case 'skip':
       return { action: 'skip', size: prep.size, reason: prep.reason };

@@ -21,6 +21,8 @@ export interface RunReportFile {
   elapsedMs: number;
   sha256: string | null;
   error: { code: string; message: string } | null;
+  /** Files with `urls:` only: the bytes each mirror served in this run; `bad` when it served bytes failing the checksum. */
+  mirrors?: Array<{ url: string; bytes: number; dropped: string | null; bad: boolean }>;
 }
 
 /** What a run ended with: shared by the --report file and the `summary` line of `--reporter json`. */
@@ -95,6 +97,9 @@ export function runResultOf(summary: RunSummary, exitCode: number | null, mask: 
       elapsedMs: file.elapsedMs,
       sha256: file.sha256 ?? null,
       error: file.error === undefined ? null : { code: file.error.code, message: mask(file.error.message, file.index) },
+      ...(file.served
+        ? { mirrors: file.served.map((m) => ({ url: mask(m.url, file.index), bytes: m.bytes, dropped: m.dropped === undefined ? null : mask(m.dropped, file.index), bad: m.bad === true })) }
+        : {}),
     })),
   };
 }

@@ -83,7 +83,19 @@ export type OpenResult =
   /** The file exists and has no bytes. */
   | { kind: 'empty' }
   /** `unlessUnchanged` was given and the file is that version. */
-  | { kind: 'not-modified' };
+  | { kind: 'not-modified' }
+  /** The source serves the file from another place now (a mirror failed): the caller starts the file again. */
+  | { kind: 'moved'; reason: string };
+
+/** How many bytes one place served for a file (the report's per-mirror lines). */
+export interface ServedBy {
+  url: string;
+  bytes: number;
+  /** Why this place was dropped for the file, if it was. */
+  dropped?: string;
+  /** Set when it was found to serve wrong bytes. */
+  bad?: boolean;
+}
 
 /** One remote file at one place. Stateful: it may remember where redirects led. */
 export interface ByteSource {
@@ -92,6 +104,15 @@ export interface ByteSource {
   /** Where requests go now, when that is not where they went first (the end of a redirect). */
   readonly finalUrl?: string | undefined;
   open(request: ByteRequest): Promise<OpenResult>;
+  /**
+   * The bytes served since the file last started failed its checksum. A source that can fetch them from somewhere
+   * else answers why the file starts again (the caller then does); undefined leaves it to the caller's own rule.
+   */
+  rejected?(): string | undefined;
+  /** The file's bytes matched its checksum. */
+  verified?(): void;
+  /** Bytes served per place, when the source has several. */
+  served?(): ServedBy[];
 }
 
 /** True when `seen` shows a different version of the file than `held`. */

@@ -81,3 +81,12 @@ test('hovering a size, a duration or a rate shows its title once, then what it a
     assert.match(hover, accepts);
   }
 });
+
+test('the editor takes `urls:` instead of `url:`, and flags an entry with both or neither', async () => {
+  const mirrors = await open(['version: 1', 'files:', '  - urls: [https://a.example/x.iso, https://b.example/x.iso]']);
+  assert.deepEqual(mirrors.diagnostics, []);
+  const both = await open(['version: 1', 'files:', '  - url: https://a.example/x.iso', '    urls: [https://b.example/x.iso]']);
+  assert.ok(both.diagnostics.length > 0, 'url and urls together');
+  const neither = await open(['version: 1', 'files:', '  - path: x.iso']);
+  assert.ok(neither.diagnostics.length > 0, 'neither url nor urls');
+});

@@ -191,7 +191,7 @@ const schemaRows: Row[] = [
       'jobs.yaml:5:5 files[2]: expected a URL or a mapping with `url:`, got a list',
       'jobs.yaml:6:5 files[3]: expected a URL, got an empty string',
       'jobs.yaml:7:10 files[4].url: expected a URL, got an empty string',
-      'jobs.yaml:8:5 files[5].url: is required but missing',
+      'jobs.yaml:8:5 files[5]: expected `url:` (or `urls:`, a list of mirrors)',
     ],
   },
   {

@@ -37,7 +37,7 @@ export async function getCommand(argv: string[], io: CliIO): Promise<number> {
       ...remoteAccess(positionals[0]!, { identity: stringFlag(values.identity), knownHosts: stringFlag(values['known-hosts']), passwordEnv: stringFlag(values['password-env']) }),
     },
     limits: { files: 1, connections, perHost: connections, ...(values.rate !== undefined ? { rate: String(values.rate) } : {}) },
-    files: [{ url: positionals[0]!, ...(path !== undefined ? { path } : {}), ...(values.checksum !== undefined ? { checksum: String(values.checksum) } : {}) }],
+    files: [{ ...urlsOf(positionals[0]!, listFlag(values.mirror)), ...(path !== undefined ? { path } : {}), ...(values.checksum !== undefined ? { checksum: String(values.checksum) } : {}) }],
   };
   let job;
   try {
@@ -79,6 +79,11 @@ function remoteAccess(url: string, flags: { identity?: string | undefined; known
   return {};
 }
 
+/** `--mirror`s make the file's `urls:`, the URL first. */
+function urlsOf(url: string, mirrors: string[]): { url: string } | { urls: string[] } {
+  return mirrors.length === 0 ? { url } : { urls: [url, ...mirrors] };
+}
+
 function parseHeaders(lines: string[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const line of lines) {
@@ -91,6 +96,8 @@ function parseHeaders(lines: string[]): Record<string, string> {
 
 const FLAG_OF: Array<[RegExp, string]> = [
   [/^files\[0\]\.url$/, 'url'],
+  [/^files\[0\]\.urls\[0\]$/, 'url'],
+  [/^files\[0\]\.urls/, '--mirror'],
   [/^files\[0\]\.path$/, '-o/--output'],
   [/^files\[0\]\.checksum$/, '--checksum'],
   [/^defaults\.headers/, '-H/--header'],

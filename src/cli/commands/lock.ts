@@ -58,6 +58,7 @@ export function lockEntryOf(file: ObservedFile): LockEntry {
   return {
     path: file.relPath,
     url: file.displayUrl,
+    ...(file.mirrors?.length ? { mirrors: file.mirrors } : {}),
     ...(file.finalUrl !== undefined ? { finalUrl: file.finalUrl } : {}),
     size: file.size,
     ...(file.etag !== undefined ? { etag: file.etag } : {}),

@@ -1,0 +1,97 @@
+/**
+ * One mirror of one file: what it served, how fast, whether it is still used for the file and why not. The
+ * choice among mirrors (pickMirror) is a pure function of these.
+ */
+import { PdlError, RedirectError, RemoteStatusError } from '../../errors.js';
+import type { ByteSource, Validators } from '../source.js';
+
+/** Failures in a row (open or body) after which a mirror is dropped for the file. */
+export const SOFT_FAILURES = 2;
+
+export class MirrorSlot {
+  readonly index: number;
+  readonly source: ByteSource;
+  readonly host: string;
+  /** Why the mirror is no longer used for this file. */
+  dropped: unknown = undefined;
+  /** It served bytes that failed the file's checksum. */
+  bad = false;
+  failures = 0;
+  /** Bytes served in this run, and since the file last started from nothing. */
+  bytes = 0;
+  round = 0;
+  /** Milliseconds its finished bodies were open, and the start times of the open ones. */
+  busyMs = 0;
+  readonly #live = new Set<number>();
+  /** This mirror's own validators for the version of the file being fetched, once it answered. */
+  validators: Validators | undefined;
+
+  constructor(index: number, source: ByteSource, host: string) {
+    this.index = index;
+    this.source = source;
+    this.host = host;
+  }
+
+  get healthy(): boolean {
+    return this.dropped === undefined;
+  }
+
+  get inFlight(): number {
+    return this.#live.size;
+  }
+
+  opened(at: number): number {
+    this.#live.add(at);
+    return at;
+  }
+
+  closed(at: number, ms: number): void {
+    this.#live.delete(at);
+    this.busyMs += ms;
+  }
+
+  /** Bytes per millisecond per connection, or undefined before it served anything. */
+  rate(now: number): number | undefined {
+    let ms = this.busyMs;
+    for (const at of this.#live) ms += now - at;
+    return this.bytes === 0 || ms <= 0 ? undefined : this.bytes / ms;
+  }
+
+  /** Count a failure; true when the mirror is dropped for the file now. */
+  failed(error: unknown, force: boolean): boolean {
+    this.failures++;
+    if (force || isHard(error) || this.failures >= SOFT_FAILURES) this.dropped = error;
+    return !this.healthy;
+  }
+}
+
+/** A refusal that asking again will not change (404, 410, 403; a redirect pdl will not follow; a broken contract). */
+export function isHard(error: unknown): boolean {
+  if (error instanceof RemoteStatusError) return !error.retryable;
+  return error instanceof RedirectError || (error instanceof PdlError && error.kind === 'protocol');
+}
+
+/**
+ * The mirror for the next connection of a file whose bytes may come from several: a mirror not measured yet and
+ * idle first (so each gets measured), else the best measured throughput per connection. Hosts the run demoted
+ * come only after the others.
+ */
+export function pickMirror(slots: readonly MirrorSlot[], penalty: (host: string) => number, now: number): MirrorSlot | undefined {
+  const healthy = slots.filter((slot) => slot.healthy);
+  if (healthy.length === 0) return undefined;
+  const least = Math.min(...healthy.map((slot) => penalty(slot.host)));
+  const ranked = healthy.filter((slot) => penalty(slot.host) === least);
+  const untried = ranked.find((slot) => slot.bytes === 0 && slot.inFlight === 0 && slot.busyMs === 0 && slot.failures === 0);
+  if (untried) return untried;
+  // Before a mirror has a measure, connections are spread over the mirrors rather than piled on the first.
+  let best = ranked[0]!;
+  for (const slot of ranked) {
+    const [rate, bestRate] = [slot.rate(now) ?? 0, best.rate(now) ?? 0];
+    if (rate > bestRate || (rate === bestRate && slot.inFlight < best.inFlight)) best = slot;
+  }
+  return best;
+}
+
+export function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
