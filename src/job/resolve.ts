@@ -62,7 +62,8 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
     // ${VAR}s, schemes and credentials are checked in every mirror; the first one names the file. A mirror's scheme is
     // http(s) or the first URL's own (its `ssh:`/`ftp:` settings are the file's).
     const mirrorSchemes = url === undefined ? SOURCE_SCHEMES : schemesBeside(url.parsed.protocol);
-    const others = written.slice(1).map((text, i) => resolveUrl(text, [...base, 'urls', i + 1], expand, issues, mirrorSchemes));
+    const mirrorWhy = `beside a first URL of ${url?.parsed.protocol.slice(0, -1) ?? 'http'}, a mirror is http, https or of that scheme`;
+    const others = written.slice(1).map((text, i) => resolveUrl(text, [...base, 'urls', i + 1], expand, issues, mirrorSchemes, mirrorWhy));
     const mirrors = others.flatMap((m) => (m ? [{ url: m.parsed.href, displayUrl: m.display }] : []));
     const headers = new Map(defaultHeaders);
     for (const [key, header] of resolveHeaders(file.headers ?? {}, [...base, 'headers'], expand, issues)) headers.set(key, header);
@@ -146,6 +147,7 @@ function resolveUrl(
   expand: (text: string) => Expansion,
   issues: PathIssue[],
   schemes: readonly string[] = HTTP_SCHEMES,
+  why?: string,
 ): { parsed: URL; display: string; secrets: string[] } | undefined {
   const fail = (message: string) => void issues.push({ path, message });
   const expanded = expand(written);
@@ -161,7 +163,7 @@ function resolveUrl(
     return fail(after ? `the URL is not valid${after}` : `expected an absolute URL, got ${describeValue(display)}`);
   }
   if (!schemes.includes(parsed.protocol)) {
-    const which = schemes.length === HTTP_SCHEMES.length ? 'checksum lists are fetched over http and https only' : 'pdl downloads http, https, sftp, ftp and ftps URLs';
+    const which = why ?? (schemes.length === HTTP_SCHEMES.length ? 'checksum lists are fetched over http and https only' : 'pdl downloads http, https, sftp, ftp and ftps URLs');
     return fail(`unsupported scheme ${parsed.protocol.slice(0, -1)}: ${which}`);
   }
   const remote = parsed.protocol === 'sftp:' || parsed.protocol === 'ftp:' || parsed.protocol === 'ftps:';

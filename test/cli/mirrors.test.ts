@@ -93,6 +93,7 @@ test('pdl validate: urls: counts every mirror host; url and urls together, dupli
     '  - urls: [https://a.example/z.iso, https://a.example/z.iso]',
     '  - urls: []',
     '  - path: nothing.bin',
+    '  - urls: [https://a.example/w.iso, sftp://me@b.example/w.iso]',
     '',
   ].join('\n'));
   const result = await runCli(['validate', bad]);
@@ -101,6 +102,7 @@ test('pdl validate: urls: counts every mirror host; url and urls together, dupli
   assert.match(result.stderr, /:5:\d+.*each mirror once/);
   assert.match(result.stderr, /:6:\d+.*at least one URL/);
   assert.match(result.stderr, /:7:\d+.*expected `url:`/);
+  assert.match(result.stderr, /:8:\d+ files\[4\]\.urls\[1\]: unsupported scheme sftp: beside a first URL of https, a mirror is http, https or of that scheme/);
   assert.doesNotMatch(result.stderr, /at .*\.js:\d+/);
 });
 
