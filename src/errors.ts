@@ -313,3 +313,13 @@ export class InternalError extends PdlError {
     super('E_INTERNAL', 'internal', message, options);
   }
 }
+
+/**
+ * The shared queue (`--queue`) failed: Redis unreachable, lost mid-run, or refusing us. The message names the queue's
+ * URL with its password masked; in-flight files were stopped with their progress saved.
+ */
+export class QueueError extends PdlError {
+  constructor(message: string, options: PdlErrorOptions = {}) {
+    super('E_QUEUE', 'queue', message, options);
+  }
+}

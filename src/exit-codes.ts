@@ -1,6 +1,6 @@
 /** The kinds of error pdl tells apart, and the process exit code of each (documented in the README). */
 
-export type ErrorKind = 'usage' | 'job' | 'integrity' | 'network' | 'protocol' | 'io' | 'interrupted' | 'locked' | 'internal';
+export type ErrorKind = 'usage' | 'job' | 'integrity' | 'network' | 'protocol' | 'io' | 'interrupted' | 'locked' | 'queue' | 'internal';
 
 /** Exit codes, documented in the README. */
 export const EXIT_CODES = {
@@ -15,6 +15,8 @@ export const EXIT_CODES = {
   locked: 7,
   /** `--max-runtime` elapsed: stopped like SIGINT (progress saved), told apart for cron. */
   maxRuntime: 8,
+  /** `--queue`: Redis could not be reached, or was lost mid-run (see QueueError). */
+  queue: 9,
   sigint: 130,
   sigterm: 143,
 } as const;
@@ -35,6 +37,8 @@ export function exitCodeOf(kind: ErrorKind): number {
       return EXIT_CODES.io;
     case 'locked':
       return EXIT_CODES.locked;
+    case 'queue':
+      return EXIT_CODES.queue;
     case 'interrupted':
       return EXIT_CODES.sigint;
     case 'internal':

@@ -5,12 +5,14 @@
  */
 import type { Dispatcher } from 'undici';
 import { EngineEmitter, type RunSummary } from './engine/events.js';
+import type { FileHooks } from './engine/hooks.js';
 import { runTransfers, type TransferOptions } from './engine/run.js';
 import { createDispatcher } from './http/agent.js';
 import type { ProxySettings } from './http/proxy.js';
 import type { ResolvedJob } from './job/resolved.js';
 import { applyChecksumLists } from './mirror/checksum-lists.js';
 import { MirrorHooks } from './mirror/hooks.js';
+import type { ByteSource } from './sources/source.js';
 import { MirrorState } from './storage/mirror-state.js';
 import { OutputDir } from './storage/output-dir.js';
 import { SourceProvider } from './sources/provider.js';
@@ -26,11 +28,21 @@ export interface RunOptions extends Pick<TransferOptions, 'signal' | 'events' | 
   keepState?: boolean;
 }
 
-export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promise<RunSummary> {
-  const events = options.events ?? new EngineEmitter();
-  // Pools are per origin and a redirect can send several hosts to one origin (a CDN): the scheduler enforces
-  // perHost by the hosts in the job, so the pools must not be the tighter limit.
-  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections, proxy: options.proxy });
+/** What the engine needs besides the files: one per run, shared by every file of it (also by a queue worker's files). */
+export interface PreparedRun {
+  /** The job's files with checksum lists filled in. */
+  files: ResolvedFile[];
+  hooks: FileHooks;
+  source(file: ResolvedFile): ByteSource;
+  notes: string[];
+  /** Save what the hooks learned; once, after the last file. */
+  saveState(): Promise<void>;
+  /** End the SSH and FTP connections; once, at the very end. */
+  close(): void;
+}
+
+export async function prepareRun(job: ResolvedJob, options: RunOptions & { dispatcher: Dispatcher; events: EngineEmitter }): Promise<PreparedRun> {
+  const { dispatcher, events } = options;
   const sources = new SourceProvider(dispatcher);
   try {
     const loaded = await MirrorState.load(job.dir);
@@ -52,22 +64,37 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
       source,
       retried: (file, info) => events.emit('file:retry', { index: file.index, path: file.relPath, url: file.displayUrl, ...info }),
     });
-    return await runTransfers(
-      { dir: job.dir, limits: job.limits, files: lists.files },
-      {
-        ...options,
-        events,
-        hooks,
-        source,
-        notes: loaded.note === undefined ? [] : [`${loaded.note}; files with ifExists: newer are downloaded again`],
-        // A state file that cannot be saved costs the next `newer` run a download, never a wrong file: a note.
-        beforeEnd: async () => {
-          await mirror?.close().catch((error: unknown) => note(error instanceof Error ? error.message : String(error)));
-        },
+    return {
+      files: lists.files,
+      hooks,
+      source,
+      notes: loaded.note === undefined ? [] : [`${loaded.note}; files with ifExists: newer are downloaded again`],
+      // A state file that cannot be saved costs the next `newer` run a download, never a wrong file: a note.
+      saveState: async () => {
+        await mirror?.close().catch((error: unknown) => note(error instanceof Error ? error.message : String(error)));
       },
+      close: () => sources.close(),
+    };
+  } catch (error) {
+    sources.close();
+    throw error;
+  }
+}
+
+export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promise<RunSummary> {
+  const events = options.events ?? new EngineEmitter();
+  // Pools are per origin and a redirect can send several hosts to one origin (a CDN): the scheduler enforces
+  // perHost by the hosts in the job, so the pools must not be the tighter limit.
+  const dispatcher = options.dispatcher ?? createDispatcher({ perHost: job.limits.connections, proxy: options.proxy });
+  let prepared: PreparedRun | undefined;
+  try {
+    prepared = await prepareRun(job, { ...options, dispatcher, events });
+    return await runTransfers(
+      { dir: job.dir, limits: job.limits, files: prepared.files },
+      { ...options, events, hooks: prepared.hooks, source: prepared.source, notes: prepared.notes, beforeEnd: prepared.saveState },
     );
   } finally {
-    sources.close();
+    prepared?.close();
     if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
   }
 }

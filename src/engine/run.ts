@@ -28,6 +28,8 @@ export interface TransferOptions {
   events?: EngineEmitter;
   /** Stop the whole run at the first failed file. */
   failFast?: boolean;
+  /** Pace the bytes by this instead of a bucket of `limits.rate`: a limit shared beyond this run (a queue worker's). */
+  rateLimit?: (bytes: number, signal: AbortSignal) => Promise<void>;
 }
 
 const TICK_MS = 100;
@@ -39,7 +41,7 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
   const onAbort = () => stop.abort(options.signal?.reason);
 
   const output = new OutputDir(job.dir);
-  const bucket = job.limits.rate > 0 ? new TokenBucket({ rate: job.limits.rate }) : undefined;
+  const bucket = job.limits.rate > 0 && !options.rateLimit ? new TokenBucket({ rate: job.limits.rate }) : undefined;
   const startedAt = Date.now();
   const perHost = new Map<string, number>();
   let total = 0;
@@ -56,7 +58,7 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
     output,
     source: options.source,
     hooks: options.hooks,
-    rateLimit: bucket ? (bytes, signal) => bucket.take(bytes, signal) : undefined,
+    rateLimit: options.rateLimit ?? (bucket ? (bytes, signal) => bucket.take(bytes, signal) : undefined),
     runSignal: stop.signal,
     released(task) {
       total--;

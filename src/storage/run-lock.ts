@@ -32,10 +32,17 @@ export interface RunLockInfo {
   command?: string;
   /** pdl's version. */
   version?: string;
+  /**
+   * Workers of one shared job (`--queue`) pass its queue name: a live lock with the same name is joined, not fought
+   * (the folder is meant to be shared), while a plain run, or a worker of another job, is still refused.
+   */
+  shared?: string;
 }
 
 export interface RunLock {
   readonly path: string;
+  /** False when a live holder of the same shared job holds the file and this process only joined it. */
+  readonly held: boolean;
   /** Remove the lock file if it is still ours. Safe to call more than once. */
   release(): Promise<void>;
   /** The same, synchronously: for a process 'exit' handler. */
@@ -51,6 +58,7 @@ interface RunLockRecord extends RunLockHolder {
   bootId?: string;
   command?: string;
   version?: string;
+  shared?: string;
 }
 
 type ReadRunLock = { status: 'missing' } | { status: 'ok'; lock: RunLockRecord } | { status: 'garbage'; ageMs: number };
@@ -74,6 +82,7 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
     ...(me.bootId !== undefined ? { bootId: me.bootId } : {}),
     ...(info.command !== undefined ? { command: info.command } : {}),
     ...(info.version !== undefined ? { version: info.version } : {}),
+    ...(info.shared !== undefined ? { shared: info.shared } : {}),
   };
   const data = `${JSON.stringify(content, null, 2)}\n`;
 
@@ -82,7 +91,10 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
     const existing = await readRunLock(path);
     // Released between our create and our read: try to create it again.
     if (existing.status === 'missing') continue;
-    if (existing.status === 'ok' && (await isAlive(existing.lock))) throw new RunLockedError(existing.lock, root, path);
+    if (existing.status === 'ok' && (await isAlive(existing.lock))) {
+      if (info.shared !== undefined && existing.lock.shared === info.shared) return joinedLock(path);
+      throw new RunLockedError(existing.lock, root, path);
+    }
     if (existing.status === 'garbage' && existing.ageMs < GARBAGE_GRACE_MS) throw new RunLockedError(undefined, root, path);
     await writeFileAtomic(path, data);
     const check = await readRunLock(path);
@@ -156,14 +168,21 @@ function parseRunLock(text: string): RunLockRecord | undefined {
   if (lock.format !== 'pdl-run-lock') return undefined;
   if (typeof lock.pid !== 'number' || !Number.isSafeInteger(lock.pid) || lock.pid <= 0) return undefined;
   if (typeof lock.hostname !== 'string' || typeof lock.startedAt !== 'string' || typeof lock.token !== 'string') return undefined;
+  if (lock.shared !== undefined && typeof lock.shared !== 'string') return undefined;
   if (!isValidIdentity(lock)) return undefined;
   return lock as RunLockRecord;
+}
+
+/** Another live worker of the same shared job holds the file: nothing of ours to remove. */
+function joinedLock(path: string): RunLock {
+  return { path, held: false, release: async () => undefined, releaseSync: () => undefined };
 }
 
 function heldLock(path: string, token: string): RunLock {
   let released = false;
   return {
     path,
+    held: true,
     async release() {
       if (released) return;
       released = true;

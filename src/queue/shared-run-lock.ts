@@ -1,0 +1,38 @@
+/**
+ * The run lock of a folder shared by the workers of one job: one of them holds `.pdl-run.lock` (marked with the
+ * queue name), the others join it. Whoever holds it may exit or die first, so every worker looks again now and
+ * then and takes the lock over when its holder is gone: while any worker runs, a plain `pdl run` is refused.
+ *
+ * Known limit: between a holder's death and the next look (a third of a lease) a plain run could take the folder.
+ */
+import { acquireRunLock, type RunLock, type RunLockInfo } from '../storage/run-lock.js';
+
+export interface SharedRunLock {
+  release(): Promise<void>;
+  releaseSync(): void;
+}
+
+export async function holdSharedRunLock(root: string, info: RunLockInfo & { shared: string }, everyMs: number): Promise<SharedRunLock> {
+  let lock: RunLock = await acquireRunLock(root, info);
+  let busy = false;
+  const timer = setInterval(() => {
+    if (lock.held || busy) return;
+    busy = true;
+    acquireRunLock(root, info)
+      .then((next) => (lock = next))
+      // A plain run got in, or the folder is unreadable for now: the files' own claims still keep writers apart.
+      .catch(() => undefined)
+      .finally(() => (busy = false));
+  }, everyMs);
+  timer.unref();
+  return {
+    async release() {
+      clearInterval(timer);
+      await lock.release();
+    },
+    releaseSync() {
+      clearInterval(timer);
+      lock.releaseSync();
+    },
+  };
+}
