@@ -48,6 +48,11 @@ export const OPTIONS = {
   quiet: { type: 'boolean', short: 'q', help: 'only failures and the final summary' },
   verbose: { type: 'boolean', short: 'v', help: 'more detail; full errors with stacks' },
   force: { type: 'boolean', help: 'replace files that exist' },
+  shard: { type: 'string', value: '<i/n>', help: 'only the files of shard i of n (1-based), by a stable hash of each output path' },
+  'shard-from-env': { type: 'boolean', help: 'the shard from JOB_COMPLETION_INDEX (0-based, Kubernetes Indexed Job) or PDL_SHARD_INDEX' },
+  'shard-total': { type: 'string', value: '<n>', help: 'with --shard-from-env: the number of shards (default: PDL_SHARD_TOTAL)' },
+  queue: { type: 'string', value: '<url>', help: 'share the job with other workers through Redis: redis://host:port/db or rediss://' },
+  json: { type: 'boolean', help: 'print one JSON object' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -57,12 +62,14 @@ export const COMMAND_OPTIONS = {
   run: [
     'dir', 'files', 'connections', 'max-connections', 'rate', 'timeout', 'retries', 'min-split-size', 'only',
     'fail-fast', 'newer', 'frozen', 'dry-run', 'max-runtime', 'report', 'reporter', 'quiet', 'verbose',
+    'shard', 'shard-from-env', 'shard-total', 'queue',
   ],
   get: [
     'output', 'connections', 'rate', 'checksum', 'mirror', 'header', 'timeout', 'retries', 'min-split-size', 'if-exists',
     'identity', 'known-hosts', 'password-env', 'dry-run', 'max-runtime', 'report', 'reporter', 'quiet', 'verbose',
   ],
-  plan: ['dir', 'only', 'newer', 'verbose'],
+  plan: ['dir', 'only', 'newer', 'verbose', 'shard', 'shard-from-env', 'shard-total'],
+  status: ['dir', 'queue', 'json', 'verbose'],
   // lock and pin run the job like `pdl run`; flags that would make a partial or unchecked lock are left out.
   lock: ['dir', 'files', 'connections', 'max-connections', 'rate', 'timeout', 'retries', 'min-split-size', 'newer', 'reporter', 'quiet', 'verbose'],
   validate: ['verbose'],

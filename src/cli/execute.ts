@@ -3,7 +3,7 @@
  * summary, choose the exit code.
  */
 import { EngineEmitter, type RunSummary } from '../engine/events.js';
-import { runJob } from '../run-job.js';
+import { runJob, type RunOptions } from '../run-job.js';
 import { EXIT_CODES, PdlError, UsageError } from '../errors.js';
 import type { ResolvedJob } from '../job/resolved.js';
 import { createReporter, defaultReporterKind, type ReporterKind } from '../report/index.js';
@@ -14,6 +14,8 @@ import { proxyFromEnv } from './proxy-env.js';
 import { withRuntimeLimit } from './run-session.js';
 
 export interface ExecuteOptions {
+  /** Runs the job instead of runJob (a queue worker: `pdl run --queue`); returns the summary the exit code follows. */
+  run?: ((job: ResolvedJob, options: RunOptions) => Promise<RunSummary>) | undefined;
   reporter: string | undefined;
   quiet: boolean;
   verbose: boolean;
@@ -54,7 +56,7 @@ export async function execute(job: ResolvedJob, options: ExecuteOptions, io: Cli
   const startedAt = new Date();
   let summary: RunSummary;
   try {
-    summary = await runJob(job, { events, proxy, signal: limit.signal, failFast: options.failFast, keepState: options.keepState === true });
+    summary = await (options.run ?? runJob)(job, { events, proxy, signal: limit.signal, failFast: options.failFast, keepState: options.keepState === true });
   } catch (error) {
     const failure = error instanceof PdlError ? error : undefined;
     const exitCode = failure?.exitCode ?? EXIT_CODES.someFailed;

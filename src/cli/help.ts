@@ -13,11 +13,13 @@ Usage:
   pdl init [jobs.yaml] [--force]   write a commented starter job and the schema its first line names
   pdl lock <job.yaml>              run the job and write <job>.lock.yaml (sizes, sha256) to commit
   pdl pin <job.yaml>               add checksum: sha256:… to entries without one, in the job file
+  pdl status <job.yaml> --queue U  where a job shared through Redis stands (see 'pdl status --help')
   pdl --version | --help
 
 Exit codes: 0 ok · 1 some files failed · 2 usage or job-file error · 3 integrity (checksum, changed file)
             4 network, timeouts, HTTP errors · 5 server protocol violation · 6 local I/O
-            7 another pdl run is using the output folder · 8 stopped by --max-runtime · 130/143 interrupted
+            7 another pdl run is using the output folder · 8 stopped by --max-runtime · 9 Redis (--queue)
+            unreachable or lost · 130/143 interrupted
 `;
 }
 
@@ -38,6 +40,24 @@ ${optionsHelp(COMMAND_OPTIONS.run)}
 ${output}
 Only one pdl run at a time may use an output folder: it holds <dir>/.pdl-run.lock while it runs, and a second
 run exits with code 7 naming the holder's pid. A lock left by a run that died is taken over.
+
+Several machines: --shard i/n takes the files whose output path hashes to shard i, so n runs cover the job once.
+--queue redis://host:port/db makes this process one worker of a job shared through Redis (BullMQ): workers on any
+machine take files one by one, take over a dead worker's files, and each exits when the whole job is finished, with
+the whole job's exit code (9 when Redis is unreachable or lost). Password: PDL_REDIS_PASSWORD (PDL_REDIS_USERNAME).
+`;
+}
+
+export function statusHelp(): string {
+  return `Usage: pdl status <job.yaml> --queue <url> [--json]
+
+Where a job shared with 'pdl run --queue' stands: files done, failed (with reasons), pending and active, and per
+worker. Reads the queue only; takes no part in the job. --json prints one object with done, failed, pending,
+active, files, failures and workers.
+
+Options:
+${optionsHelp(COMMAND_OPTIONS.status)}
+Exit code 0 when the status was read, 9 when Redis cannot be reached.
 `;
 }
 

@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<Command>> = {
   init: async () => (await import('./commands/init.js')).initCommand,
   lock: async () => (await import('./commands/lock.js')).lockCommand,
   pin: async () => (await import('./commands/pin.js')).pinCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -7,14 +7,16 @@ import { QueueError } from '../errors.js';
 import type { QueueTarget } from './redis-url.js';
 
 export async function connectControl(target: QueueTarget, timeoutMs: number): Promise<Redis> {
+  let connected = false;
   const client = new Redis({
     ...target.options,
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
-    // Keep trying in the background: the heartbeat decides when a loss has lasted too long.
-    retryStrategy: (times) => Math.min(times * 100, 1000),
+    // At start a refusal is the answer; later, keep trying in the background: the heartbeat decides when a loss has
+    // lasted too long.
+    retryStrategy: (times) => (connected ? Math.min(times * 100, 1000) : null),
   });
   // ioredis reports every failed reconnect as an 'error' event; unheard, Node would throw it.
   let last: Error | undefined;
@@ -22,6 +24,7 @@ export async function connectControl(target: QueueTarget, timeoutMs: number): Pr
   try {
     await withTimeout(client.connect(), timeoutMs);
     await withTimeout(client.ping(), timeoutMs);
+    connected = true;
   } catch (error) {
     client.disconnect();
     throw new QueueError(`cannot reach Redis at ${target.display}: ${describe(last ?? error)}`, { cause: error });

@@ -12,6 +12,7 @@ import { EngineEmitter, type FileResult, type RunSummary } from '../engine/event
 import { TokenBucket } from '../engine/token-bucket.js';
 import { QueueError } from '../errors.js';
 import { createDispatcher } from '../http/agent.js';
+import type { ProxySettings } from '../http/proxy.js';
 import type { ResolvedFile, ResolvedJob } from '../job/resolved.js';
 import { prepareRun } from '../run-job.js';
 import { connectControl, describe } from './connect.js';
@@ -34,6 +35,7 @@ export interface QueueWorkerOptions {
   timing?: QueueTiming;
   /** Shown by `pdl status`; default host:pid:random. */
   workerId?: string;
+  proxy?: ProxySettings | undefined;
 }
 
 export async function runQueueWorker(job: ResolvedJob, options: QueueWorkerOptions): Promise<RunSummary> {
@@ -43,7 +45,7 @@ export async function runQueueWorker(job: ResolvedJob, options: QueueWorkerOptio
   const name = queueNameOf(job.files);
   const startedAt = Date.now();
   const control = await connectControl(options.target, timing.connectTimeoutMs);
-  const dispatcher = createDispatcher({ perHost: job.limits.connections });
+  const dispatcher = createDispatcher({ perHost: job.limits.connections, proxy: options.proxy });
   const stop = new AbortController();
   const onAbort = () => stop.abort(options.signal?.reason);
   if (options.signal?.aborted) onAbort();

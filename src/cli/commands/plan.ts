@@ -4,6 +4,8 @@ import { loadJobFile } from '../../job/load.js';
 import { formatBytes,oneLine } from '../../report/format.js';
 import { COMMAND_OPTIONS,listFlag,parse,stringFlag } from '../args.js';
 import { applyOverrides } from '../job-overrides.js';
+import { shardFlags } from '../queue-flags.js';
+import { selectShard } from '../../shard/shard.js';
 import { planHelp } from '../help.js';
 import { proxyFromEnv } from '../proxy-env.js';
 import type { CliIO } from '../io.js';
@@ -24,7 +26,7 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
   const only = listFlag(values.only);
   const loaded = await loadJobFile(positionals[0]!, { env: io.env, ...(dir !== undefined ? { dir: resolve(io.cwd, dir) } : {}) });
   // The same selection `pdl run` would make with the same flags, so the plan describes that run.
-  const job = applyOverrides(loaded, { only, newer: values.newer === true });
+  const job = selectShard(applyOverrides(loaded, { only, newer: values.newer === true }), shardFlags(values, io.env));
   const plan = await planJob(job, { signal: io.signal, proxy: proxyFromEnv(io.env) });
   io.stdout.write(formatFilePlan(plan));
   return 0;

@@ -10,6 +10,10 @@ import type { CliIO } from '../io.js';
 import { formatDryRun } from '../dry-run.js';
 import { maxRuntimeOf, overridesOf, reportPathOf } from '../run-flags.js';
 import { runLockLabel, withRunLock } from '../run-session.js';
+import { queueFlags, shardFlags } from '../queue-flags.js';
+import { runQueueCommand } from '../queue-run.js';
+import { selectShard } from '../../shard/shard.js';
+import { UsageError } from '../../errors.js';
 
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse('run', argv, COMMAND_OPTIONS.run, { min: 1, max: 1, names: 'the job file' });
@@ -21,15 +25,20 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const maxRuntimeMs = maxRuntimeOf(values);
   const reportPath = await reportPathOf(values, io.cwd);
   const dir = stringFlag(values.dir);
+  const shard = shardFlags(values, io.env);
+  const queue = queueFlags(values, io.env);
+  // A queue's result is the whole job's, decided by every worker: one worker cannot stop the others or check a lock.
+  if (queue && (values.frozen || values['fail-fast'])) throw new UsageError(`--queue: cannot be combined with --${values.frozen ? 'frozen' : 'fail-fast'}`);
 
   const loaded = await loadJobFile(positionals[0]!, { env: io.env, ...(dir !== undefined ? { dir: resolve(io.cwd, dir) } : {}) });
-  const job = applyOverrides(loaded, overrides);
+  const job = selectShard(applyOverrides(loaded, overrides), shard);
   // --frozen: the lock next to the job decides every file's sha256 and size; drift is exit 3 (lockfile/frozen.ts).
   const frozen = values.frozen ? await frozenRun(positionals[0]!, io.cwd, job, (overrides.only ?? []).length > 0) : undefined;
   if (values['dry-run']) {
     io.stdout.write(formatDryRun(frozen?.job ?? job));
     return 0;
   }
+  if (queue) return runQueueCommand(job, queue, values, { maxRuntimeMs, reportPath, command: runLockLabel('run', positionals[0]!) }, io);
   return withRunLock(job.dir, runLockLabel('run', positionals[0]!), () =>
     execute(
       frozen?.job ?? job,
