@@ -20,7 +20,10 @@ export async function connectControl(target: QueueTarget, timeoutMs: number): Pr
   });
   // ioredis reports every failed reconnect as an 'error' event; unheard, Node would throw it.
   let last: Error | undefined;
-  client.on('error', (error: Error) => (last = error));
+  client.on('error', (error: Error) => {
+    last = error;
+    lastErrors.set(client, error);
+  });
   try {
     await withTimeout(client.connect(), timeoutMs);
     await withTimeout(client.ping(), timeoutMs);
@@ -30,6 +33,13 @@ export async function connectControl(target: QueueTarget, timeoutMs: number): Pr
     throw new QueueError(`cannot reach Redis at ${target.display}: ${describe(last ?? error)}`, { cause: error });
   }
   return client;
+}
+
+const lastErrors = new WeakMap<Redis, Error>();
+
+/** What the client last failed with (ECONNREFUSED…): clearer than a failed command's "stream isn't writeable". */
+export function lastErrorOf(client: Redis): Error | undefined {
+  return lastErrors.get(client);
 }
 
 export function describe(error: unknown): string {

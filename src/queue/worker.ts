@@ -15,7 +15,7 @@ import { createDispatcher } from '../http/agent.js';
 import type { ProxySettings } from '../http/proxy.js';
 import type { ResolvedFile, ResolvedJob } from '../job/resolved.js';
 import { prepareRun } from '../run-job.js';
-import { connectControl, describe } from './connect.js';
+import { connectControl, describe, lastErrorOf } from './connect.js';
 import { runOneFile, type FileRunnerOptions } from './file-runner.js';
 import { queueNameOf } from './identity.js';
 import { jobResults, summarize, type FileJobData } from './job-results.js';
@@ -71,7 +71,13 @@ export async function runQueueWorker(job: ResolvedJob, options: QueueWorkerOptio
       leaseMs: timing.leaseMs,
       // Equal shares of the job's rate among the live workers; a dead worker's share returns once its lease ends.
       onWorkers: (count) => bucket?.setRate(Math.max(1, Math.floor(job.limits.rate / Math.max(1, count)))),
-      onLost: (error) => stop.abort(new QueueError(`lost Redis at ${options.target.display} for longer than ${timing.leaseMs} ms: ${describe(error)}; files in flight were stopped with their progress saved`, { cause: error })),
+      onLost: (error) =>
+        stop.abort(
+          new QueueError(
+            `lost Redis at ${options.target.display} for longer than ${timing.leaseMs} ms (${describe(lastErrorOf(control) ?? error)}); files in flight were stopped with their progress saved, run again to resume`,
+            { cause: error },
+          ),
+        ),
     });
     await heartbeat.start().catch((error: unknown) => {
       throw new QueueError(`cannot register with Redis at ${options.target.display}: ${describe(error)}`, { cause: error });
@@ -169,12 +175,11 @@ function guard<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 async function shutdown(lost: boolean, worker: Worker | undefined, queue: Queue, control: Redis): Promise<void> {
   if (lost) {
-    // Nothing more can be said to Redis: drop the connections so no reconnect keeps the process alive.
-    void worker?.close(true).catch(() => undefined);
-    void queue.close().catch(() => undefined);
-    await worker?.disconnect().catch(() => undefined);
-    await queue.disconnect().catch(() => undefined);
+    // Nothing more can be said to Redis, and BullMQ's close and disconnect wait for a reconnect that may never come:
+    // ask them to drop their clients, wait a moment, and go on.
+    const dropped = Promise.allSettled([worker?.close(true), worker?.disconnect(), queue.close(), queue.disconnect()]);
     control.disconnect();
+    await Promise.race([dropped, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     return;
   }
   await worker?.close().catch(() => undefined);

@@ -15,16 +15,16 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-export async function startRedis(t: { after(fn: () => Promise<void>): void }): Promise<RedisProcess> {
+export async function startRedis(t: { after(fn: () => Promise<void>): void }, options: { password?: string } = {}): Promise<RedisProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'pdl-redis-'));
   // Bounded: a port taken between probing and binding is rare; three tries are plenty.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'], {
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning', ...(options.password ? ['--requirepass', options.password] : [])], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (await ready(port, child)) {
+    if (await ready(port, child, options.password)) {
       let stopped = false;
       const stop = async () => {
         if (stopped) return;
@@ -54,16 +54,16 @@ async function freePort(): Promise<number> {
 }
 
 /** PING until PONG, for at most 5 s. */
-async function ready(port: number, child: ChildProcess): Promise<boolean> {
+async function ready(port: number, child: ChildProcess, password: string | undefined): Promise<boolean> {
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline && child.exitCode === null) {
-    if (await ping(port)) return true;
+    if (await ping(port, password)) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return false;
 }
 
-function ping(port: number): Promise<boolean> {
+function ping(port: number, password: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (ok: boolean) => {
@@ -72,7 +72,12 @@ function ping(port: number): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    socket.connect(port, '127.0.0.1', () => socket.write(password ? `AUTH ${password}\r\nPING\r\n` : 'PING\r\n'));
+    let answer = '';
+    socket.on('data', (data) => {
+      answer += data.toString();
+      if (answer.includes('\r\n+PONG') || answer.startsWith('+PONG')) done(true);
+      else if (answer.includes('-')) done(false);
+    });
   });
 }
