@@ -40,8 +40,10 @@ export function parseQueueUrl(text: string, env: Record<string, string | undefin
 
 /** The URL with its password (if any) masked, also when the text does not parse as a URL. */
 export function redact(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_match, scheme: string, auth: string) => {
+  const masked = text.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_match, scheme: string, auth: string) => {
     const colon = auth.indexOf(':');
     return `${scheme}${colon === -1 ? '***' : `${auth.slice(0, colon)}:***`}@`;
   });
+  // Not URL-shaped, yet it may carry credentials: everything before the last '@' could be one.
+  return masked === text && text.includes('@') ? `***${text.slice(text.lastIndexOf('@'))}` : masked;
 }
