@@ -74,7 +74,7 @@ export class Leases {
 
   /** Wait for a slot; polls (bounded by the signal) because a dead holder frees its slot by expiry, not by a message. */
   async acquire(name: string, limit: number, signal: AbortSignal): Promise<Slot> {
-    for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
+    for (let wait = 10; ; wait = Math.min(wait * 2, 100)) {
       signal.throwIfAborted();
       const slot = await this.tryAcquire(name, limit);
       if (slot) return slot;
