@@ -15,14 +15,19 @@ interface LockEntry {
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   engines?: Record<string, string>;
   bin?: Record<string, string>;
   link?: boolean;
+  optional?: boolean;
+  os?: string[];
+  cpu?: string[];
 }
 
 interface Version {
   manifest: Record<string, unknown>;
-  file: string;
+  /** Undefined for an optional package of another platform: npm reads its os/cpu and never asks for the tarball. */
+  file: string | undefined;
 }
 
 export interface LockRegistry {
@@ -44,13 +49,18 @@ export async function startLockRegistry(lockFile: string, cache: string): Promis
     const at = path.lastIndexOf('node_modules/');
     if (at < 0 || entry.link || !entry.version || !entry.integrity) continue;
     const name = path.slice(at + 'node_modules/'.length);
-    const file = cachedTarball(cache, entry.integrity);
-    await access(file); // a cache without the tarball is a setup problem worth failing loudly on
-    const { version, integrity, dependencies, optionalDependencies, peerDependencies, engines, bin } = entry;
+    let file: string | undefined = cachedTarball(cache, entry.integrity);
+    // A cache without the tarball is a setup problem worth failing loudly on, except for optional packages of other
+    // platforms (msgpackr's prebuilt binaries for darwin, win32…), which `npm ci` never fetches here.
+    await access(file).catch((error: unknown) => {
+      if (!entry.optional || (!entry.os && !entry.cpu)) throw error;
+      file = undefined;
+    });
+    const { version, integrity, dependencies, optionalDependencies, peerDependencies, peerDependenciesMeta, engines, bin, os, cpu } = entry;
     const versions = packages.get(name) ?? new Map<string, Version>();
     versions.set(version, {
       file,
-      manifest: { name, version, dependencies, optionalDependencies, peerDependencies, engines, bin, dist: { integrity } },
+      manifest: { name, version, dependencies, optionalDependencies, peerDependencies, peerDependenciesMeta, engines, bin, os, cpu, dist: { integrity } },
     });
     packages.set(name, versions);
   }
@@ -60,7 +70,7 @@ export async function startLockRegistry(lockFile: string, cache: string): Promis
     const tarball = /^(.+)\/-\/[^/]+-(\d[^/]*)\.tgz$/.exec(path);
     if (tarball) {
       const found = packages.get(tarball[1]!)?.get(tarball[2]!);
-      if (!found) return void res.writeHead(404).end();
+      if (!found?.file) return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       return void createReadStream(found.file).pipe(res);
     }
