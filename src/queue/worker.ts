@@ -14,7 +14,7 @@ import { QueueError } from '../errors.js';
 import { createDispatcher } from '../http/agent.js';
 import type { ProxySettings } from '../http/proxy.js';
 import type { ResolvedFile, ResolvedJob } from '../job/resolved.js';
-import { prepareRun } from '../run-job.js';
+import { prepareRun, type PreparedRun } from '../run-job.js';
 import { connectControl, describe, lastErrorOf } from './connect.js';
 import { runOneFile, type FileRunnerOptions } from './file-runner.js';
 import { queueNameOf } from './identity.js';
@@ -54,11 +54,12 @@ export async function runQueueWorker(job: ResolvedJob, options: QueueWorkerOptio
   const queue = new Queue<FileJobData>(name, { connection, prefix: QUEUE_PREFIX });
   let worker: Worker<FileJobData, FileResult> | undefined;
   let heartbeat: Heartbeat | undefined;
+  let prepared: PreparedRun | undefined;
   const leases = new Leases({ client: control, prefix: `${LEASE_PREFIX}:${name}`, workerId, leaseMs: timing.leaseMs });
   // BullMQ reports reconnect attempts as 'error' events; the heartbeat is what judges a loss.
   queue.on('error', () => undefined);
   try {
-    const prepared = await prepareRun(job, { dispatcher, events, signal: stop.signal });
+    prepared = await prepareRun(job, { dispatcher, events, signal: stop.signal });
     const byPath = new Map(prepared.files.map((file) => [file.relPath, file]));
     events.emit('run:start', { files: job.files.length, totalBytes: undefined, startedAt });
     for (const message of prepared.notes) events.emit('run:note', { message });
@@ -107,7 +108,7 @@ export async function runQueueWorker(job: ResolvedJob, options: QueueWorkerOptio
     await waitForJobEnd(queue, timing.pollMs, stop.signal);
     await guard(worker.close(), stop.signal);
     const results = await guard(jobResults(queue), stop.signal);
-    await prepared.close();
+    await prepared.saveState();
     const summary = summarize(results, Date.now() - startedAt, undefined);
     events.emit('run:done', summary);
     return summary;
@@ -128,6 +129,7 @@ export async function runQueueWorker(job: ResolvedJob, options: QueueWorkerOptio
     const lost = stop.signal.reason instanceof QueueError;
     if (!lost) await leases.leave().catch(() => undefined);
     await shutdown(lost, worker, queue, control);
+    prepared?.close();
     await dispatcher.close().catch(() => undefined);
   }
 }
