@@ -9,7 +9,7 @@ import type { FileHooks } from './engine/hooks.js';
 import { runTransfers, type TransferOptions } from './engine/run.js';
 import { createDispatcher } from './http/agent.js';
 import type { ProxySettings } from './http/proxy.js';
-import type { ResolvedJob } from './job/resolved.js';
+import type { ResolvedFile, ResolvedJob } from './job/resolved.js';
 import { applyChecksumLists } from './mirror/checksum-lists.js';
 import { MirrorHooks } from './mirror/hooks.js';
 import type { ByteSource } from './sources/source.js';
