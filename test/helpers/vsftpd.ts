@@ -4,7 +4,8 @@
  * created once (useradd needs root; CI runs as root) and its password set on each start.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { program, requireRoot, startDaemon, type Daemon } from './daemon.js';
@@ -28,6 +29,25 @@ export interface TestVsftpd {
   stop(): Promise<void>;
 }
 
+/**
+ * One random password per machine for the test user, kept in a root-only file: test files run in parallel
+ * processes, and a password set anew by each start would lock the others out mid-test.
+ */
+function sharedPassword(): string {
+  const path = join(tmpdir(), 'pdl-ftp-test-password');
+  // Written whole under a name of our own, then linked into place: a reader never sees a half-written file.
+  const mine = `${path}.${process.pid}`;
+  writeFileSync(mine, `pw-${randomBytes(12).toString('hex')}`, { mode: 0o600 });
+  try {
+    linkSync(mine, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(mine, { force: true });
+  }
+  return readFileSync(path, 'utf8');
+}
+
 function ensureUser(password: string): void {
   try {
     execFileSync('id', [FTP_USER], { stdio: 'ignore' });
@@ -42,7 +62,7 @@ function ensureUser(password: string): void {
 export async function startVsftpd(): Promise<TestVsftpd> {
   requireRoot('the vsftpd test server');
   const vsftpd = program('vsftpd', 'vsftpd');
-  const password = `pw-${Math.random().toString(36).slice(2)}`;
+  const password = sharedPassword();
   ensureUser(password);
   const dir = mkdtempSync(join(tmpdir(), 'pdl-vsftpd-'));
   chmodSync(dir, 0o755);
