@@ -80,7 +80,11 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
       schedulePump();
     },
     wake: () => schedulePump(),
-    hostAnswered: (host) => hosts.answered(host, Date.now()),
+    hostAnswered(host) {
+      hosts.answered(host, Date.now());
+      // The host's slow start may allow more connections now: do not wait for the next tick.
+      schedulePump();
+    },
     hostRefused: (host, reason, answered) => hosts.refused(host, reason, answered, Date.now()),
   };
 
