@@ -84,7 +84,7 @@ export class ConnectionPool {
   /** What a new connection of this file should do (measured-work.ts), or null: nothing to give it, or no ranges. */
   workFor(file: { connections: number; minSplitSize: number }, remote: { size: number | undefined; ranges: boolean }, written: readonly Interval[], now = Date.now()): Work | null {
     if (remote.size === undefined || !remote.ranges) return null;
-    const conns = this.all().map((c) => ({ id: c.id, start: c.start, position: c.cursor.position, end: c.cursor.end, rate: c.cursor.paused ? undefined : c.meter.rate(now) }));
+    const conns = this.all().map((c) => ({ id: c.id, start: c.start, position: c.cursor.position, end: c.cursor.end, rate: c.meter.rate(now) }));
     const setupMs = this.#watch.setupMs ?? 0;
     return measuredWork({ size: remote.size, written, conns, setupMs, rules: splitRulesFor(file.minSplitSize, this.#rules), free: file.connections - conns.length });
   }
