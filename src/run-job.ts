@@ -13,13 +13,14 @@ import type { ResolvedFile, ResolvedJob } from './job/resolved.js';
 import { applyChecksumLists } from './mirror/checksum-lists.js';
 import { MirrorHooks } from './mirror/hooks.js';
 import type { ByteSource } from './sources/source.js';
+import { loadHostCapacities, saveHostCapacities, type SavedHostCapacity } from './storage/host-capacity-file.js';
 import { MirrorState } from './storage/mirror-state.js';
 import { OutputDir } from './storage/output-dir.js';
 import { SourceProvider } from './sources/provider.js';
 import { fileSources } from './sources/file-sources.js';
 import { MirrorRanking } from './sources/mirrors/ranking.js';
 
-export interface RunOptions extends Pick<TransferOptions, 'signal' | 'events' | 'failFast'> {
+export interface RunOptions extends Pick<TransferOptions, 'signal' | 'events' | 'failFast' | 'splitRules'> {
   /** undici dispatcher to use; by default pdl makes one sized from the job's limits and closes it after. */
   dispatcher?: Dispatcher;
   /** Proxies for the dispatcher pdl makes (ignored when `dispatcher` is given); the engine reads no environment. */
@@ -35,8 +36,10 @@ export interface PreparedRun {
   hooks: FileHooks;
   source(file: ResolvedFile): ByteSource;
   notes: string[];
-  /** Save what the hooks learned; once, after the last file. */
-  saveState(): Promise<void>;
+  /** What earlier runs learned of each host's connection cap (`.pdl-hosts.json`). */
+  hostTargets: ReadonlyMap<string, number>;
+  /** Save what the hooks and the engine learned; once, after the last file. */
+  saveState(end: { hostTargets: ReadonlyMap<string, number> }): Promise<void>;
   /** End the SSH and FTP connections; once, at the very end. */
   close(): void;
 }
@@ -46,6 +49,7 @@ export async function prepareRun(job: ResolvedJob, options: RunOptions & { dispa
   const sources = new SourceProvider(dispatcher);
   try {
     const loaded = await MirrorState.load(job.dir);
+    const learned = await loadHostCapacities(job.dir);
     // The state file serves `ifExists: newer`. It is kept current by every run in a root that uses it (or did, so a
     // switch between modes stays cheap), and never created elsewhere: `pdl get` and plain jobs leave no extra file
     // in the user's folder and pay no sha256 pass.
@@ -68,10 +72,13 @@ export async function prepareRun(job: ResolvedJob, options: RunOptions & { dispa
       files: lists.files,
       hooks,
       source,
-      notes: loaded.note === undefined ? [] : [`${loaded.note}; files with ifExists: newer are downloaded again`],
-      // A state file that cannot be saved costs the next `newer` run a download, never a wrong file: a note.
-      saveState: async () => {
+      notes: [...(loaded.note === undefined ? [] : [`${loaded.note}; files with ifExists: newer are downloaded again`]), ...(learned.note === undefined ? [] : [learned.note])],
+      hostTargets: new Map([...learned.hosts].map(([host, saved]) => [host, saved.target])),
+      // A state file that cannot be saved costs the next `newer` run a download, never a wrong file: a note. The
+      // same for the hosts file: the next run finds the caps again.
+      saveState: async ({ hostTargets }) => {
         await mirror?.close().catch((error: unknown) => note(error instanceof Error ? error.message : String(error)));
+        await saveLearnedHosts(job.dir, job.limits.perHost, learned.hosts, hostTargets).catch((error: unknown) => note(error instanceof Error ? error.message : String(error)));
       },
       close: () => sources.close(),
     };
@@ -91,10 +98,23 @@ export async function runJob(job: ResolvedJob, options: RunOptions = {}): Promis
     prepared = await prepareRun(job, { ...options, dispatcher, events });
     return await runTransfers(
       { dir: job.dir, limits: job.limits, files: prepared.files },
-      { ...options, events, hooks: prepared.hooks, source: prepared.source, notes: prepared.notes, beforeEnd: prepared.saveState },
+      { ...options, events, hooks: prepared.hooks, source: prepared.source, notes: prepared.notes, hostTargets: prepared.hostTargets, beforeEnd: prepared.saveState },
     );
   } finally {
     prepared?.close();
     if (!options.dispatcher) await dispatcher.close().catch(() => undefined);
   }
+}
+
+/**
+ * Keep in `<dir>/.pdl-hosts.json` what this run learned of each host's connection cap, beside what earlier runs
+ * learned of other hosts. Written only once a host took fewer connections than perHost (or the file exists): a
+ * folder whose hosts never refused anything gets no extra file.
+ */
+async function saveLearnedHosts(dir: string, perHost: number, before: ReadonlyMap<string, SavedHostCapacity>, now: ReadonlyMap<string, number>): Promise<void> {
+  if (before.size === 0 && ![...now.values()].some((target) => target < perHost)) return;
+  const hosts = new Map(before);
+  const learnedAt = new Date().toISOString();
+  for (const [host, target] of now) hosts.set(host, { target, perHost, learnedAt });
+  await saveHostCapacities(dir, hosts);
 }

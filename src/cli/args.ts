@@ -29,7 +29,7 @@ export const OPTIONS = {
   rate: { type: 'string', value: '<size>', help: 'cap on the total rate, e.g. 20MiB (per second); 0 = unlimited' },
   timeout: { type: 'string', value: '<dur>', help: 'drop and retry a connection silent this long (default 30s)' },
   retries: { type: 'string', value: '<n>', help: 'attempts per request after the first (default 5)' },
-  'min-split-size': { type: 'string', value: '<size>', help: 'never split into ranges smaller than this (default 4MiB)' },
+  'min-split-size': { type: 'string', value: '<size>', help: 'never split into ranges smaller than this (default 256KiB; splits follow measured speed)' },
   checksum: { type: 'string', value: '<alg:hex>', help: 'sha256 | sha512 | sha1 | md5, verified before the file is presented' },
   mirror: { type: 'string', multiple: true, value: '<url>', help: 'another place serving the same file (repeatable); see `urls:`' },
   header: { type: 'string', short: 'H', multiple: true, value: '<h>', help: "request header 'Name: value' (repeatable)" },

@@ -5,12 +5,21 @@
 import { Connection } from './connection.js';
 import type { FileRef, RangeRef } from './events.js';
 import type { Interval } from '../storage/intervals.js';
-import { nextWork, type Work } from './ranges.js';
+import { measuredWork } from './measured-work.js';
+import type { Work } from './ranges.js';
+import { splitRulesFor, type SplitRules } from './split-policy.js';
+import { StragglerWatch } from './straggler-watch.js';
 
 export class ConnectionPool {
   readonly #conns = new Map<number, Connection>();
   #nextId = 1;
   #generation = 0;
+  readonly #watch = new StragglerWatch();
+  readonly #rules: SplitRules | undefined;
+
+  constructor(rules?: SplitRules) {
+    this.#rules = rules;
+  }
 
   get size(): number {
     return this.#conns.size;
@@ -38,6 +47,7 @@ export class ConnectionPool {
   }
 
   close(conn: Connection): void {
+    this.#watch.closed(conn, Date.now());
     this.#conns.delete(conn.id);
   }
 
@@ -71,11 +81,23 @@ export class ConnectionPool {
     }));
   }
 
-  /** What a new connection of this file should do (ranges.ts), or null: nothing to give it, or no ranges. */
-  workFor(file: { connections: number; minSplitSize: number }, remote: { size: number | undefined; ranges: boolean }, written: readonly Interval[]): Work | null {
+  /** What a new connection of this file should do (measured-work.ts), or null: nothing to give it, or no ranges. */
+  workFor(file: { connections: number; minSplitSize: number }, remote: { size: number | undefined; ranges: boolean }, written: readonly Interval[], now = Date.now()): Work | null {
     if (remote.size === undefined || !remote.ranges) return null;
-    const views = this.all().map((c) => ({ id: c.id, start: c.start, position: c.cursor.position, end: c.cursor.end }));
-    return nextWork({ size: remote.size, connections: file.connections, minSplitSize: file.minSplitSize }, written, views);
+    const conns = this.all().map((c) => ({ id: c.id, start: c.start, position: c.cursor.position, end: c.cursor.end, rate: c.meter.rate(now) }));
+    const setupMs = this.#watch.setupMs ?? 0;
+    return measuredWork({ size: remote.size, written, conns, setupMs, rules: splitRulesFor(file.minSplitSize, this.#rules), free: file.connections - conns.length });
+  }
+
+  /**
+   * Every tick: measure the connections, and hand what stragglers hold to faster ones (straggler-watch.ts). True
+   * when bytes went back to the pool.
+   */
+  tick(now: number, file: { minSplitSize: number }, remote: { size: number | undefined; ranges: boolean } | undefined, written: readonly Interval[]): boolean {
+    const conns = this.all();
+    this.#watch.sample(conns, now);
+    if (remote?.size === undefined || !remote.ranges || conns.length === 0) return false;
+    return this.#watch.check(conns, now, { size: remote.size, written, rules: splitRulesFor(file.minSplitSize, this.#rules) });
   }
 
   /** The range a new connection takes for `work`; a split first shortens the connection it takes from. */

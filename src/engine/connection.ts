@@ -6,6 +6,7 @@ import { ContentEncodingError, ProtocolError, RemoteChangedError } from '../erro
 import type { ResolvedFile } from '../job/resolved.js';
 import type { ByteAnswer, ByteRequest, Validators } from '../sources/source.js';
 import type { RangeCursor } from './body-writer.js';
+import { RateMeter } from './rate-meter.js';
 import type { ConnectionRetries } from './retry-budget.js';
 import type { RetryDecision } from './retry-decision.js';
 import { retrying, STOPPED, type RetryInfo } from './retry-loop.js';
@@ -22,6 +23,18 @@ export class Connection {
   start: number;
   readonly startedAt: number;
   settled: Promise<void> = Promise.resolve();
+  /** This attempt's measured rate (reset per attempt: a new request bursts again); fed by the pool's tick. */
+  meter: RateMeter;
+  /** cursor.received when the meter was last fed. */
+  sampled = 0;
+  /** Time to the answer of the current attempt (the cost of opening it), once known. */
+  setupMs: number | undefined;
+  /** The host answered this connection at least once (it counts as served, see host-slots.ts). */
+  answered = false;
+  /** Straggler bookkeeping (straggler-watch.ts): slow since when, last handed over when, raced already. */
+  slowSince: number | undefined;
+  handedOverAt: number | undefined;
+  raced = false;
 
   constructor(id: number, range: { position: number; end: number }, generation: number, now = Date.now()) {
     this.id = id;
@@ -29,6 +42,22 @@ export class Connection {
     this.generation = generation;
     this.start = range.position;
     this.startedAt = now;
+    this.meter = new RateMeter(now);
+  }
+
+  /** A new attempt begins at `now`. */
+  attempting(now: number): void {
+    this.meter = new RateMeter(now);
+    this.sampled = this.cursor.received;
+    this.setupMs = undefined;
+    this.slowSince = undefined;
+  }
+}
+
+/** Why a connection was ended early on purpose: a faster connection took the rest of its range (a race). */
+export class HandedOver extends Error {
+  constructor() {
+    super('the rest of this range went to a faster connection');
   }
 }
 
@@ -50,10 +79,14 @@ export interface ConnectionOwner {
   /** The file learns from an accepted answer; may throw to refuse it. */
   learn(conn: Connection, answer: ByteAnswer, first: boolean): Promise<void>;
   retried(conn: Connection, info: RetryInfo): void;
+  /** The host answered this connection (first time only). */
+  answered(conn: Connection): void;
+  /** The attempt failed with `reason`: true when that says the host is at its connection cap (end quietly, range back to the pool). */
+  shed(conn: Connection, reason: unknown): boolean;
 }
 
 /** Why a connection ended without its range: the file decides what happens next. */
-export type ConnectionEnd = { kind: 'complete' } | { kind: 'stopped' } | { kind: 'restart'; why: 'changed' | 'no-ranges' | 'moved'; reason?: string } | Extract<TransferOutcome, { kind: 'empty' | 'not-modified' }>;
+export type ConnectionEnd = { kind: 'complete' } | { kind: 'stopped' } | { kind: 'shed' } | { kind: 'restart'; why: 'changed' | 'no-ranges' | 'moved'; reason?: string } | Extract<TransferOutcome, { kind: 'empty' | 'not-modified' }>;
 
 /**
  * Fill the connection's range, retrying what is worth retrying. `first`: the file's first request (it learns the
@@ -67,9 +100,13 @@ export async function fillRange(owner: ConnectionOwner, conn: Connection, first:
   const result = await retrying(
     async (): Promise<ConnectionEnd> => {
       if (attempts++ > 0 && (await owner.rewind(conn))) isFirst = true;
+      // Its range was handed over while it waited to retry.
+      if (conn.cursor.position >= conn.cursor.end) return { kind: 'complete' };
       // Bytes from here on are this request's: received but unwritten ones count as held.
       conn.start = conn.cursor.position;
-      conn.cursor.lastByteAt = Date.now();
+      const openedAt = Date.now();
+      conn.attempting(openedAt);
+      conn.cursor.lastByteAt = openedAt;
       conn.cursor.paused = false;
       const signal = AbortSignal.any([owner.runSignal, conn.controller.signal]);
       try {
@@ -78,6 +115,11 @@ export async function fillRange(owner: ConnectionOwner, conn: Connection, first:
           request: owner.requestFor(conn, isFirst, signal),
           cursor: conn.cursor,
           onAnswer: async (answer) => {
+            conn.setupMs = Date.now() - openedAt;
+            if (!conn.answered) {
+              conn.answered = true;
+              owner.answered(conn);
+            }
             await owner.learn(conn, answer, isFirst);
             // The file is known now: this connection's retries ask for its own bounded range, like any other.
             isFirst = false;
@@ -90,6 +132,8 @@ export async function fillRange(owner: ConnectionOwner, conn: Connection, first:
       } catch (error) {
         const reason = conn.controller.signal.aborted ? conn.controller.signal.reason : error;
         if (stopped()) throw reason;
+        if (reason instanceof HandedOver) return { kind: 'complete' };
+        if (owner.shed(conn, reason)) return { kind: 'shed' };
         if (reason instanceof RemoteChangedError) return { kind: 'restart', why: 'changed' };
         // A server that answers ranges wrongly gets one more chance as a single plain stream (a body that does not
         // decode would come the same way).

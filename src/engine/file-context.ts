@@ -4,6 +4,7 @@ import type { ByteSource } from '../sources/source.js';
 import type { OutputDir } from '../storage/output-dir.js';
 import type { EngineEmitter } from './events.js';
 import type { FileHooks } from './hooks.js';
+import type { SplitRules } from './split-policy.js';
 
 export interface FileTaskContext {
   events: EngineEmitter;
@@ -14,10 +15,16 @@ export interface FileTaskContext {
   hooks: FileHooks;
   /** Shared rate limiter, or undefined when unlimited. */
   rateLimit: ((bytes: number, signal: AbortSignal) => Promise<void>) | undefined;
+  /** The splitting rules before a file's own floor (split-policy.ts). */
+  splitRules: SplitRules;
   /** Aborted when the whole run stops (Ctrl-C, --fail-fast, --max-runtime). */
   runSignal: AbortSignal;
-  /** A connection of this task ended: its slot is free. */
-  released(task: { readonly host: string; readonly failed: boolean }): void;
+  /** A connection of this task ended (or a slot held for one was not used): its slot is free. */
+  released(task: { readonly host: string; readonly failed: boolean }, conn?: { readonly answered: boolean }): void;
+  /** The host answered a connection of this task for the first time. */
+  hostAnswered(host: string): void;
+  /** An attempt to `host` failed with `reason`: true when the host is at its connection cap (shed the connection). */
+  hostRefused(host: string, reason: unknown, answered: boolean): boolean;
   /** The task can use more connections now. */
   wake(): void;
 }

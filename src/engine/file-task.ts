@@ -40,7 +40,7 @@ export class FileTask implements ConnectionOwner {
   #phase: Phase = { name: 'queued' };
   /** What the before-hook decided (repair, resume, conditional); undefined until it ran. */
   #start: Extract<StartDecision, { action: 'download' }> | undefined;
-  readonly #conns = new ConnectionPool();
+  readonly #conns: ConnectionPool;
   #restarts = { changed: 0, 'no-ranges': 0, checksum: 0, encoded: 0, moved: 0 };
   /** Failed attempts of all connections, against the file's overall budget (retry-budget.ts). */
   readonly #failures = { failed: 0 };
@@ -51,6 +51,7 @@ export class FileTask implements ConnectionOwner {
     this.runSignal = ctx.runSignal;
     this.host = new URL(file.url).host;
     this.#source = ctx.source(file);
+    this.#conns = new ConnectionPool(ctx.splitRules);
     this.#part = new PartProgress(file);
     this.#sink = this.#part.sink((bytes) => this.meter.add(bytes));
     this.#report = new FileReport(file, ctx.events, this.meter, () => this.#source.served?.());
@@ -63,20 +64,15 @@ export class FileTask implements ConnectionOwner {
   get active(): number {
     return this.#conns.size;
   }
-
   get size(): number | undefined {
     return this.#remote?.size;
   }
 
   /** The file has failed and is winding down (its result comes once .part/.pdl are dealt with). */
-  get failed(): boolean {
-    return this.#phase.name === 'failing';
-  }
-
+  get failed(): boolean { return this.#phase.name === 'failing'; }
   get completedBytes(): number {
     return this.#part.completedBytes;
   }
-
   /** Bytes received over the network in this run. */
   get transferred(): number {
     return this.meter.total;
@@ -135,17 +131,16 @@ export class FileTask implements ConnectionOwner {
   runStopped(): void {
     if (this.#conns.size === 0) this.#maybeFinish();
   }
-
   /** Called by the run's ticker: drop connections that delivered nothing for `timeout`; save progress now and then. */
   watchdog(now: number): void {
     this.#conns.abortStalled(now, this.file.timeout, () => new StallError(this.file.timeout, { url: this.file.displayUrl }));
+    this.#conns.tick(now, this.file, this.#remote, this.#part.done);
     if (this.#phase.name === 'transferring') this.#part.checkpointNow(now, this.#phase.remote)?.catch((error: unknown) => this.#fail(error));
   }
 
   isCurrent(conn: Connection): boolean {
     return this.#conns.isCurrent(conn);
   }
-
   rangesAllowed(): boolean {
     const phase = this.#phase;
     return phase.name === 'opening' ? phase.ranges : this.#remote?.ranges !== false;
@@ -162,7 +157,6 @@ export class FileTask implements ConnectionOwner {
   transferParts() {
     return { source: this.#source, sink: this.#sink, limiter: this.#ctx.rateLimit };
   }
-
   async learn(conn: Connection, answer: ByteAnswer, first: boolean): Promise<void> {
     const phase = this.#phase;
     if (phase.name === 'transferring') {
@@ -199,6 +193,10 @@ export class FileTask implements ConnectionOwner {
   retried(conn: Connection, info: RetryInfo): void {
     this.#report.retried(this.#conns.rangeRef(this.ref, conn), info);
   }
+
+  answered = (): void => this.#ctx.hostAnswered(this.host);
+  /** Refused or dropped before an answer, while the host serves other connections of pdl: it is at its cap. */
+  shed = (conn: Connection, reason: unknown): boolean => this.#ctx.hostRefused(this.host, reason, conn.setupMs !== undefined);
 
   #to(phase: Phase): void {
     if (this.#phase.name === 'finished' && phase.name !== 'finished') throw new InternalError(`${this.file.relPath}: no transition out of finished (to ${phase.name})`);
@@ -243,7 +241,7 @@ export class FileTask implements ConnectionOwner {
       if (this.isCurrent(conn)) this.#fail(error);
     } finally {
       this.#conns.close(conn);
-      this.#ctx.released(this);
+      this.#ctx.released(this, conn);
       this.#maybeFinish();
     }
   }
@@ -253,6 +251,7 @@ export class FileTask implements ConnectionOwner {
     const phase = this.#phase;
     switch (end.kind) {
       case 'stopped':
+      case 'shed':
         return;
       case 'restart':
         return this.#restart(end.why, conn, end.reason);

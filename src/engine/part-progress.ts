@@ -135,6 +135,8 @@ export class PartProgress {
     if (!part || remote.size === undefined || !remote.ranges) return false;
     // Without a validator a resume could stitch two versions together; only a checksum would catch that.
     if (!remote.validators.etag && !remote.validators.lastModified && !this.#file.checksum) return false;
+    // One at a time: a periodic checkpoint that finished after this one would leave its older state on disk.
+    await this.settled();
     const done = this.#done;
     const run = (async () => {
       await part.sync();

@@ -1,15 +1,14 @@
 /**
- * Planning one file's byte ranges, dynamically.
- * pdl starts a file with one connection and, whenever the scheduler has a free slot, asks `chooseWork` what a
- * new connection should do: take a hole nobody is fetching, or split the largest range still being fetched
- * (like aria2). Splitting the largest remaining piece is what shortens the tail: the file is done when its
- * slowest, longest piece is.
+ * A file's byte ranges: what is unassigned, where a span can be split, and the size-based work choice (`chooseWork`:
+ * take a hole, or split the largest range still being fetched, like aria2). The engine now decides by measured
+ * speed (measured-work.ts, split-policy.ts) and uses this module for the interval arithmetic and the Work type;
+ * `chooseWork` remains the size-only rule, for callers that have no rates.
  *
  * A file of known `size` is made of done intervals, ACTIVE ranges (each worked by one connection from
  * `position` up to `end`, exclusive) and the UNASSIGNED rest.
  */
 
-import { assertInterval, normalize, subtract, type Interval } from '../storage/intervals.js';
+import { assertInterval, subtract, type Interval } from '../storage/intervals.js';
 
 export interface ActiveRange {
   readonly id: number;
@@ -148,25 +147,4 @@ export function segmentSizeFor(size: number, connections: number, minSplitSize: 
 /** Bytes a new connection would get from this file (0 = nothing): the scheduler gives a free slot to the file that gains most. */
 export function largestSplittable(input: ChooseWorkInput): number {
   return chooseWork(input)?.gain ?? 0;
-}
-
-/** A connection as work selection sees it: where its request started, where it is, where it must stop. */
-export interface ConnectionView {
-  id: number;
-  /** Start of its current request: bytes from here to `position` were received but may not be written yet. */
-  start: number;
-  position: number;
-  end: number;
-}
-
-/** What a new connection of a file should do, given what is written and what its connections are fetching. */
-export function nextWork(file: { size: number; connections: number; minSplitSize: number }, written: readonly Interval[], conns: readonly ConnectionView[]): Work | null {
-  const active = conns.map((c) => ({ id: c.id, position: c.position, end: c.end }));
-  // Bytes a connection received but has not written yet are neither done nor ahead of it: count them as held, or
-  // a new connection would fetch them a second time.
-  const received = conns.filter((c) => c.position > c.start).map((c) => ({ start: c.start, end: c.position }));
-  const done = received.length > 0 ? normalize([...written, ...received]) : [...written];
-  // One connection takes whatever is missing in one request; several share the file in segments, in order.
-  const segmentSize = file.connections > 1 ? segmentSizeFor(file.size, file.connections, file.minSplitSize) : undefined;
-  return chooseWork({ size: file.size, done, active, minSplitSize: file.minSplitSize, ...(segmentSize ? { segmentSize } : {}) });
 }

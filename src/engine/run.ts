@@ -10,6 +10,8 @@ import { EngineEmitter, type FileResult, type RunSummary } from './events.js';
 import type { FileTaskContext } from './file-context.js';
 import { FileTask } from './file-task.js';
 import type { FileHooks } from './hooks.js';
+import { HostSlots } from './host-slots.js';
+import { DEFAULT_SPLIT_RULES, type SplitRules } from './split-policy.js';
 import { nextAction, startOrder } from './scheduler.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -20,8 +22,18 @@ export interface TransferOptions {
   hooks: FileHooks;
   /** Notes to tell right after the run starts. */
   notes?: readonly string[];
-  /** Called once every file has settled, before the output folder is synced and the summary told. */
-  beforeEnd?: () => Promise<void>;
+  /**
+   * Called once every file has settled, before the output folder is synced and the summary told, with how many
+   * connections each host took by the end (`hostTargets`: the caller keeps them for the next run).
+   */
+  beforeEnd?: (end: { hostTargets: ReadonlyMap<string, number> }) => Promise<void>;
+  /** Connections each host took in an earlier run (host key: a URL's `host`); pdl starts there instead of at perHost. */
+  hostTargets?: ReadonlyMap<string, number>;
+  /**
+   * Change when a range is worth splitting (split-policy.ts), e.g. `{ minRemainingMs: 0 }` to split whatever is
+   * measured (tests of split-range behaviour on short transfers do); the defaults are what the issue of splitting asks.
+   */
+  splitRules?: Partial<SplitRules>;
   /** Abort to stop the run cleanly: connections stop, progress is saved, files report 'interrupted'. */
   signal?: AbortSignal;
   /** Where events go; make one and subscribe reporters before calling. */
@@ -43,7 +55,7 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
   const output = new OutputDir(job.dir);
   const bucket = job.limits.rate > 0 && !options.rateLimit ? new TokenBucket({ rate: job.limits.rate }) : undefined;
   const startedAt = Date.now();
-  const perHost = new Map<string, number>();
+  const hosts = new HostSlots(job.limits.perHost, options.hostTargets);
   let total = 0;
   let pumpQueued = false;
   let finish!: () => void;
@@ -58,17 +70,24 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
     output,
     source: options.source,
     hooks: options.hooks,
+    splitRules: { ...DEFAULT_SPLIT_RULES, ...options.splitRules },
     rateLimit: options.rateLimit ?? (bucket ? (bytes, signal) => bucket.take(bytes, signal) : undefined),
     runSignal: stop.signal,
-    released(task) {
+    released(task, conn) {
       total--;
-      perHost.set(task.host, (perHost.get(task.host) ?? 1) - 1);
+      hosts.release(task.host, conn?.answered ?? false);
       // Stop now, not when the failed file has settled (after its .part is dealt with): the slot it just gave back
       // must not start another file meanwhile.
       if (task.failed && options.failFast) stop.abort('fail-fast');
       schedulePump();
     },
     wake: () => schedulePump(),
+    hostAnswered(host) {
+      hosts.answered(host, Date.now());
+      // The host's slow start may allow more connections now: do not wait for the next tick.
+      schedulePump();
+    },
+    hostRefused: (host, reason, answered) => hosts.refused(host, reason, answered, Date.now()),
   };
 
   const tasks = startOrder(job.files).map((file) => new FileTask(file, ctx));
@@ -79,7 +98,7 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
 
   const reserve = (task: FileTask) => {
     total++;
-    perHost.set(task.host, (perHost.get(task.host) ?? 0) + 1);
+    hosts.reserve(task.host);
   };
 
   function pump(): void {
@@ -88,11 +107,14 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
       for (const task of inFlight) task.runStopped();
       return checkEnd();
     }
+    const { hosts: hostLimits, splits: splitLimits } = hosts.limits(Date.now());
     for (;;) {
       const action = nextAction({
         limits: job.limits,
         total,
-        perHost,
+        perHost: hosts.open,
+        hostLimits,
+        splitLimits,
         queued: queued.heads().map((t) => ({ key: t.file.index, host: t.host })),
         inFlight: inFlight.map((t) => ({ key: t.file.index, host: t.host, active: t.active, max: t.file.connections, gain: t.demand() })),
       });
@@ -136,6 +158,8 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
   const ticker = setInterval(() => {
     const now = Date.now();
     for (const task of inFlight) task.watchdog(now);
+    // Measured rates change without an event (a connection warms up, a host's Retry-After passes): look again.
+    schedulePump();
     if (++ticks % PROGRESS_EVERY_TICKS === 0) emitProgress(now);
   }, TICK_MS);
 
@@ -187,7 +211,7 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
     await finished;
   } finally {
     clearInterval(ticker);
-    await options.beforeEnd?.();
+    await options.beforeEnd?.({ hostTargets: hosts.targets() });
     await output.sync();
     options.signal?.removeEventListener('abort', onAbort);
   }

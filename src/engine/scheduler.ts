@@ -34,6 +34,13 @@ export interface SchedulerState {
   total: number;
   /** Connections open per host. */
   perHost: ReadonlyMap<string, number>;
+  /**
+   * Connections a host may have now, where that is below limits.perHost: what pdl learned of its cap, or a
+   * Retry-After (0). See host-slots.ts.
+   */
+  hostLimits?: ReadonlyMap<string, number>;
+  /** The same for connections that split a file in flight (a host's slow start, see host-slots.ts); hostLimits still apply. */
+  splitLimits?: ReadonlyMap<string, number>;
   /** Files not started yet, in start order. */
   queued: readonly QueuedView[];
   inFlight: readonly InFlightView[];
@@ -44,7 +51,7 @@ export type SchedulerAction = { kind: 'start'; key: number } | { kind: 'connect'
 export function nextAction(state: SchedulerState): SchedulerAction | null {
   const { limits } = state;
   if (state.total >= limits.connections) return null;
-  const hostFree = (host: string) => (state.perHost.get(host) ?? 0) < limits.perHost;
+  const hostFree = (host: string) => (state.perHost.get(host) ?? 0) < Math.min(limits.perHost, state.hostLimits?.get(host) ?? Infinity);
 
   // A file in flight with no connection at all (between ranges, restarting) comes before anything new.
   for (const file of state.inFlight) {
@@ -59,9 +66,11 @@ export function nextAction(state: SchedulerState): SchedulerAction | null {
     // splitting a range into it would leave that file waiting for the range to end instead.
     if (state.inFlight.some((file) => file.active === 0 && file.gain === 0)) return null;
   }
+  // A new file's first connection is not held back by a host's slow start: files do not wait on each other's answers.
+  const splitFree = (host: string) => hostFree(host) && (state.perHost.get(host) ?? 0) < (state.splitLimits?.get(host) ?? Infinity);
   let best: InFlightView | undefined;
   for (const file of state.inFlight) {
-    if (file.gain <= 0 || file.active >= file.max || !hostFree(file.host)) continue;
+    if (file.gain <= 0 || file.active >= file.max || !splitFree(file.host)) continue;
     if (!best || file.gain > best.gain) best = file;
   }
   return best ? { kind: 'connect', key: best.key } : null;

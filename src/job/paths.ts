@@ -105,8 +105,10 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
     const blockingFile = ancestors.map((folder) => files.get(folder)).find((found) => found !== undefined);
     let message: string | undefined;
     if (same) message = `same output path as ${show(same)}; paths are compared case-insensitively`;
-    // Spelled out, not imported: job/ depends only on storage/companion-names.ts (mirror-state.ts MIRROR_STATE_NAME).
+    // Spelled out, not imported: job/ depends only on storage/companion-names.ts (mirror-state.ts MIRROR_STATE_NAME,
+    // host-capacity-file.ts HOST_CAPACITY_FILE_NAME).
     else if (key === '.pdl-state.json') message = `${JSON.stringify(claim.relPath)} is the name of pdl's state file in the output folder`;
+    else if (key === '.pdl-hosts.json') message = `${JSON.stringify(claim.relPath)} is the name of pdl's host capacity file in the output folder`;
     else if (key === '.pdl-run.lock') message = `${JSON.stringify(claim.relPath)} is the name of pdl's run lock in the output folder`;
     else if (workFile) message = `${JSON.stringify(claim.relPath)} is the name pdl uses for the partial download of ${show(workFile)}`;
     else if (usedAsFolder) message = `${JSON.stringify(claim.relPath)} is a folder of ${show(usedAsFolder)}; it cannot also be a file`;

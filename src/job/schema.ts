@@ -8,7 +8,7 @@ import { ftpSchema, sshSchema } from './remote-schema.js';
 import { said } from './said.js';
 import { closest, describeValue } from './suggest.js';
 import {
-  DURATION_PATTERN, spellDuration, spellSize, KiB, MiB, parseDuration, parseRate, parseSize, QuantityError, RATE_PATTERN, SIZE_PATTERN, TiB,
+  DURATION_PATTERN, spellDuration, spellSize, KiB, parseDuration, parseRate, parseSize, QuantityError, RATE_PATTERN, SIZE_PATTERN, TiB,
 } from './units.js';
 
 export const IF_EXISTS = ['resume', 'skip', 'overwrite', 'fail', 'newer'] as const;
@@ -24,7 +24,7 @@ export const MANAGED_HEADERS = [
 
 /** What a job means when it says nothing. */
 export const JOB_DEFAULTS = {
-  dir: './downloads', connections: 8, minSplitSize: 4 * MiB, retries: 5, timeout: 30_000, ifExists: 'resume',
+  dir: './downloads', connections: 8, minSplitSize: 256 * KiB, retries: 5, timeout: 30_000, ifExists: 'resume',
 } as const;
 export const LIMIT_DEFAULTS = { files: 4, connections: 16, perHost: 8, rate: 0 } as const;
 
@@ -93,7 +93,7 @@ const minSplitSize = (scope: string) =>
       editorMessage: `Expected a size such as 4MiB, 512KiB or 1.5GB, or a number of bytes; ${SPLIT_RANGE}`,
     },
     'Minimum split size',
-    `Never split ${scope} into ranges smaller than this: ${UNITS_HELP}; ${SPLIT_RANGE}`,
+    `Never split ${scope} into ranges smaller than this (ranges are split by measured speed, never below 256KiB whatever this says): ${UNITS_HELP}; ${SPLIT_RANGE}`,
   );
 const timeout = () =>
   quantity(
@@ -198,7 +198,7 @@ export const defaultsSchema = z
       .meta({ title: 'Output folder', default: JOB_DEFAULTS.dir })
       .optional(),
     connections: d.connections.meta({ default: JOB_DEFAULTS.connections }),
-    minSplitSize: d.minSplitSize.meta({ default: '4MiB' }),
+    minSplitSize: d.minSplitSize.meta({ default: '256KiB' }),
     retries: d.retries.meta({ default: JOB_DEFAULTS.retries }),
     timeout: d.timeout.meta({ default: '30s' }),
     headers: headers('Default headers', "Request headers for every file; a file's header replaces the one with the same name").optional(),

@@ -48,7 +48,7 @@ export async function runOneFile(file: ResolvedFile, options: FileRunnerOptions,
     try {
       const summary = await runTransfers(
         { dir: job.dir, limits: { ...job.limits, files: 1, connections: n, perHost: n }, files: [{ ...file, connections: Math.min(file.connections, n) }] },
-        { hooks: options.prepared.hooks, source: options.prepared.source, events, signal, rateLimit: options.rateLimit },
+        { hooks: options.prepared.hooks, source: options.prepared.source, events, signal, rateLimit: options.rateLimit, hostTargets: options.prepared.hostTargets },
       );
       return summary.files[0]!;
     } finally {

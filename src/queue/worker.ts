@@ -108,7 +108,8 @@ export async function runQueueWorker(job: ResolvedJob, options: QueueWorkerOptio
     await waitForJobEnd(queue, timing.pollMs, stop.signal);
     await guard(worker.close(), stop.signal);
     const results = await guard(jobResults(queue), stop.signal);
-    await prepared.saveState();
+    // Each file runs on its own engine here: what hosts taught one file is not carried to the next (nor saved).
+    await prepared.saveState({ hostTargets: prepared.hostTargets });
     const summary = summarize(results, Date.now() - startedAt, undefined);
     events.emit('run:done', summary);
     return summary;

@@ -24,7 +24,8 @@ async function sha256Of(path: string): Promise<string> {
 
 test('pdl get downloads a file with several connections and exits 0', async (t) => {
   const { server, dir } = await fixture(t);
-  const url = server.addFile('/data/set.bin', { size: 3 * MiB + 7, throttle: 4 * MiB });
+  // Slow enough that the measured-speed rule splits (a range must have more than 2 s left at its rate).
+  const url = server.addFile('/data/set.bin', { size: 3 * MiB + 7, throttle: 1 * MiB });
   const out = join(dir, 'set.bin');
   const result = await runCli(['get', url, '-c', '4', '-o', out, '--min-split-size', '256KiB']);
   assert.equal(result.code, 0, result.stderr + result.stdout);

@@ -42,7 +42,7 @@ test('an expired redirect target (403) is resolved again from the URL in the job
   const cdn = await startFixtureServer();
   t.after(() => cdn.close());
   // The second request straight to the CDN URL is refused, as a signed URL is once it expires.
-  cdn.addFile('/signed.bin', { size: 2 * MiB, throttle: 4 * MiB, faults: [{ type: 'status', status: 403, attempts: [2] }] });
+  cdn.addFile('/signed.bin', { size: 2 * MiB, throttle: 1 * MiB, faults: [{ type: 'status', status: 403, attempts: [2] }] });
   origin.addRedirect('/release.bin', cdn.url('/signed.bin'));
   const job = makeJob(dir, [{ url: origin.url('/release.bin'), connections: 4, minSplitSize: 128 * KiB }]);
   const { summary } = await run(job);

@@ -198,8 +198,9 @@ test('a restart does not wait for another connection sleeping out a long Retry-A
     size: 1024 * KiB,
     throttle: 1024 * KiB,
     faults: [
-      // The first split range is told to come back in an hour (pdl caps that at 60 s) …
-      { type: 'status', status: 503, retryAfter: '3600', rangeStart: 'nonzero', attempts: [1] },
+      // The first split range is told to come back in an hour (pdl caps that at 60 s) … (a 502: a 503 while other
+      // connections are served says "too many connections", and the range goes back to the pool without a wait)
+      { type: 'status', status: 502, retryAfter: '3600', rangeStart: 'nonzero', attempts: [1] },
       // … and the second split range finds the file changed: the file restarts and must not wait for that sleep.
       { type: 'change-version', rangeStart: 'nonzero', attempts: [2] },
     ],
@@ -218,7 +219,7 @@ test('a failing file does not wait for another connection sleeping out a long Re
     size: 1024 * KiB,
     throttle: 1024 * KiB,
     faults: [
-      { type: 'status', status: 503, retryAfter: '3600', rangeStart: 'nonzero', attempts: [1] },
+      { type: 'status', status: 502, retryAfter: '3600', rangeStart: 'nonzero', attempts: [1] },
       { type: 'status', status: 410, rangeStart: 'nonzero', attempts: [2] },
     ],
   });

@@ -6,7 +6,7 @@ import { runJob } from '../../src/run-job.js';
 import type { ResolvedJob } from '../../src/job/resolved.js';
 import { startFixtureServer } from '../helpers/fixture-server.js';
 import { makeJob,tempDir } from '../helpers/job.js';
-import { KiB,assertDownloaded } from '../helpers/engine.js';
+import { KiB, SPLIT_MEASURED, assertDownloaded } from '../helpers/engine.js';
 
 const SECRET = 'Bearer s3cret-token';
 
@@ -17,13 +17,13 @@ async function fixture(t: TestContext, host?: string) {
 }
 
 
-const run = (job: ResolvedJob) => runJob(job);
+const run = (job: ResolvedJob) => runJob(job, { splitRules: SPLIT_MEASURED });
 
 test('a redirect to another origin drops every user header, on the first request and on every range request', async (t) => {
   const a = await fixture(t);
   const b = await fixture(t, '127.0.0.2');
   const dir = await tempDir(t);
-  b.addFile('/data.bin', { size: 1024 * KiB, throttle: 2048 * KiB });
+  b.addFile('/data.bin', { size: 1024 * KiB, throttle: 1024 * KiB });
   a.addRedirect('/data.bin', b.url('/data.bin'), 302);
   const headers = { authorization: SECRET, 'x-custom': 'private' };
   const summary = await run(makeJob(dir, [{ url: a.url('/data.bin'), headers, secrets: ['s3cret-token'], connections: 4, minSplitSize: 64 * KiB }]));
@@ -59,7 +59,7 @@ test('a cross-origin hop that comes back to the first origin still carries no us
 test('a same-origin redirect keeps the user headers, range requests included', async (t) => {
   const a = await fixture(t);
   const dir = await tempDir(t);
-  a.addFile('/real.bin', { size: 512 * KiB, throttle: 1024 * KiB, requireHeaders: { authorization: SECRET } });
+  a.addFile('/real.bin', { size: 512 * KiB, throttle: 512 * KiB, requireHeaders: { authorization: SECRET } });
   a.addRedirect('/alias.bin', '/real.bin', 301);
   const summary = await run(makeJob(dir, [{ url: a.url('/alias.bin'), headers: { authorization: SECRET }, connections: 3, minSplitSize: 64 * KiB }]));
   assert.equal(summary.done, 1, JSON.stringify(summary.files));

@@ -12,7 +12,7 @@ import { EngineEmitter,type EngineEventName,type EngineEvents } from '../../src/
 import type { ResolvedJob } from '../../src/job/resolved.js';
 import { startFixtureServer,type FixtureServer } from '../helpers/fixture-server.js';
 import { makeJob,tempDir } from '../helpers/job.js';
-import { sha256,KiB,MiB } from '../helpers/engine.js';
+import { sha256, KiB, MiB, SPLIT_MEASURED } from '../helpers/engine.js';
 
 
 async function server(t: TestContext, host?: string): Promise<FixtureServer> {
@@ -32,7 +32,7 @@ async function run(job: ResolvedJob, options: RunOptions = {}, events = new Engi
   const seen: Seen[] = [];
   const stop = events.onAny((name, event) => seen.push({ name, event, at: performance.now() }));
   const startedAt = performance.now();
-  const summary = await runJob(job, { ...options, events });
+  const summary = await runJob(job, { splitRules: SPLIT_MEASURED, ...options, events });
   stop();
   const of = <K extends EngineEventName>(name: K) => seen.filter((e) => e.name === name).map((e) => e.event as EngineEvents[K]);
   const timed = <K extends EngineEventName>(name: K) =>

@@ -22,11 +22,19 @@ export async function fixture(t: Pick<TestContext, 'after'>): Promise<{ server: 
   return { server, dir: await tempDir(t) };
 }
 
+/**
+ * Splits whatever is measured, however soon it would finish: most engine tests exercise split ranges (faults on
+ * them, validators, restarts) on transfers of a second or two, which the default rule (split-policy.ts: only a
+ * range with more than 2 s left, parts of at least 256 KiB) would rightly leave whole. Tests of the rule itself pass
+ * `splitRules: {}`.
+ */
+export const SPLIT_MEASURED = { minRemainingMs: 0, floor: 64 * KiB } as const;
+
 /** Runs a job, recording every event; `of(name)` lists the events of one kind. */
 export async function run(job: ResolvedJob, options: RunOptions = {}, events = new EngineEmitter()) {
   const seen: Array<{ name: EngineEventName; event: unknown }> = [];
   const stop = events.onAny((name, event) => seen.push({ name, event }));
-  const summary = await runJob(job, { ...options, events });
+  const summary = await runJob(job, { splitRules: SPLIT_MEASURED, ...options, events });
   stop();
   const of = <K extends EngineEventName>(name: K) => seen.filter((e) => e.name === name).map((e) => e.event as EngineEvents[K]);
   return { summary, of };

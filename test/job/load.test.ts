@@ -27,7 +27,7 @@ describe('parseJobText: resolution', () => {
           relPath: 'tool-1.2.3.tar.gz',
           priority: 0,
           connections: 8,
-          minSplitSize: 4 * MiB,
+          minSplitSize: 256 * 1024, // the default: a floor under the measured-speed rule
           retries: 5,
           timeout: 30_000,
           headers: {},

@@ -135,6 +135,11 @@ describe('findPathConflicts', () => {
       expected: [[0, '".PDL-state.json" is the name of pdl\'s state file in the output folder']],
     },
     {
+      name: "the output folder's host capacity file is pdl's too",
+      paths: ['.pdl-hosts.json', 'sub/.pdl-hosts.json'],
+      expected: [[0, '".pdl-hosts.json" is the name of pdl\'s host capacity file in the output folder']],
+    },
+    {
       name: 'the same, listed the other way round',
       paths: ['y.part', 'y.pdl-claim', 'y'],
       expected: [

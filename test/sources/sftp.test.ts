@@ -42,7 +42,8 @@ test('sftp: -c 4 reads ranges over several SSH connections and the bytes are rig
   const dir = await tempDir(t);
   const out = join(dir, 'big.bin');
   const before = sshd.connections();
-  const result = await runCli(['get', sshd.url('big.bin'), '-o', out, '-c', '4', '--min-split-size', '256KiB', ...keyFlags(), '--reporter', 'plain']);
+  // Rate-capped so the transfer lasts long enough for the measured-speed rule to split it (see the ftp test).
+  const result = await runCli(['get', sshd.url('big.bin'), '-o', out, '-c', '4', '--min-split-size', '256KiB', '--rate', '1.5MiB', ...keyFlags(), '--reporter', 'plain']);
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.equal(sha256(await readFile(out)), sha256(files.get('big.bin')!));
   const used = sshd.connections() - before;
