@@ -83,10 +83,12 @@ export function pickMirror(slots: readonly MirrorSlot[], penalty: (host: string)
   const ranked = healthy.filter((slot) => penalty(slot.host) === least);
   const untried = ranked.find((slot) => slot.bytes === 0 && slot.inFlight === 0 && slot.busyMs === 0 && slot.failures === 0);
   if (untried) return untried;
-  // Before a mirror has a measure, connections are spread over the mirrors rather than piled on the first.
+  // A mirror asked but not answered yet is not known to be slow: it ranks above every measured one, so one early
+  // measurement of the first mirror does not draw every connection to it. Ties go to the mirror with fewer connections.
+  const score = (slot: MirrorSlot) => slot.rate(now) ?? (slot.inFlight > 0 ? Infinity : 0);
   let best = ranked[0]!;
   for (const slot of ranked) {
-    const [rate, bestRate] = [slot.rate(now) ?? 0, best.rate(now) ?? 0];
+    const [rate, bestRate] = [score(slot), score(best)];
     if (rate > bestRate || (rate === bestRate && slot.inFlight < best.inFlight)) best = slot;
   }
   return best;
