@@ -59,7 +59,8 @@ function ensureUser(password: string): void {
   execFileSync(program('chpasswd', 'passwd'), { input: `${FTP_USER}:${password}\n`, stdio: ['pipe', 'ignore', 'ignore'] });
 }
 
-export async function startVsftpd(): Promise<TestVsftpd> {
+/** `maxPerIp`: vsftpd's cap on connections per client address (0, the default here, is none); extra logins get 421. */
+export async function startVsftpd(options: { maxPerIp?: number } = {}): Promise<TestVsftpd> {
   requireRoot('the vsftpd test server');
   const vsftpd = program('vsftpd', 'vsftpd');
   const password = sharedPassword();
@@ -91,7 +92,7 @@ export async function startVsftpd(): Promise<TestVsftpd> {
     'seccomp_sandbox=NO',
     `secure_chroot_dir=${empty}`,
     'max_clients=0',
-    'max_per_ip=0',
+    `max_per_ip=${options.maxPerIp ?? 0}`,
     'xferlog_enable=YES',
     'xferlog_std_format=NO',
     `vsftpd_log_file=${join(dir, 'vsftpd.log')}`,

@@ -103,3 +103,16 @@ test('ftps: explicit TLS with a trusted certificate works; an untrusted one fail
   assert.match(untrusted.stdout + untrusted.stderr, /TLS certificate of 127\.0\.0\.1 not accepted: self[- ]signed certificate/);
   assert.doesNotMatch(untrusted.stdout + untrusted.stderr, /retr(y|ies)/);
 });
+
+test('ftp: a server that caps connections per client (421 to extra logins): -c 4 still completes with fewer', async (t) => {
+  const capped = await startVsftpd({ maxPerIp: 2 });
+  t.after(() => capped.stop());
+  await writeFile(join(capped.root, 'big.bin'), files.get('big.bin')!, { mode: 0o644 });
+  const dir = await tempDir(t);
+  const result = await runCli(['get', capped.anonymousUrl('big.bin'), '-o', join(dir, 'big.bin'), '-c', '4', '--min-split-size', '512KiB', '--reporter', 'json']);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assertCleanStderr(result.stderr);
+  assert.match(result.stdout, /"event":"range:retry".*the FTP server is busy \(421 /, 'the cap was really hit');
+  assert.equal(sha256(await readFile(join(dir, 'big.bin'))), sha256(files.get('big.bin')!));
+  assert.deepEqual(await readdir(dir), ['big.bin']);
+});

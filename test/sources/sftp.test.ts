@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -162,4 +162,25 @@ test('sftp: a checksum mismatch exits 3 and leaves no file', async (t) => {
   assert.equal(result.code, 3, result.stdout + result.stderr);
   assert.match(result.stdout + result.stderr, /checksum mismatch/);
   assert.deepEqual(await readdir(dir), []);
+});
+
+test('sftp: with no identity and no password the SSH agent logs in; with no agent either, a one-line auth error, not retried', async (t) => {
+  const dir = await tempDir(t);
+  const socket = join(dir, 'agent.sock');
+  // -D keeps the agent in the foreground, so the test owns its process and ends it.
+  const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+  t.after(() => void agent.kill());
+  await until(async () => readdir(dir).then((names) => names.includes('agent.sock')), 10_000);
+  execFileSync('ssh-add', [sshd.identity], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+  const withAgent = await runCli(['get', sshd.url('small.bin'), '-o', join(dir, 'out', 'small.bin'), '--known-hosts', sshd.knownHosts, '--reporter', 'plain'], { env: { SSH_AUTH_SOCK: socket } });
+  assert.equal(withAgent.code, 0, withAgent.stdout + withAgent.stderr);
+  assertCleanStderr(withAgent.stderr);
+  assert.equal(sha256(await readFile(join(dir, 'out', 'small.bin'))), sha256(files.get('small.bin')!));
+
+  const noAgent = await runCli(['get', sshd.url('small.bin'), '-o', join(dir, 'none', 'small.bin'), '--known-hosts', sshd.knownHosts, '--reporter', 'plain'], { env: { SSH_AUTH_SOCK: '' } });
+  assert.equal(noAgent.code, 4, noAgent.stdout + noAgent.stderr);
+  assertCleanStderr(noAgent.stderr);
+  const text = noAgent.stdout + noAgent.stderr;
+  assert.match(text, /SSH authentication failed: no identity, password or SSH agent to log in with \(--identity, --password-env or SSH_AUTH_SOCK\)/);
+  assert.doesNotMatch(text, /retr(y|ies)/);
 });

@@ -36,7 +36,7 @@ export function sshTarget(url: URL, settings: ResolvedSsh): { target: SshTarget;
 export async function openSession(target: SshTarget, displayUrl: string, timeoutMs: number, signal: AbortSignal): Promise<SftpSession> {
   signal.throwIfAborted();
   const { Client } = (await import('ssh2')).default;
-  const auth = await credentials(target.settings);
+  const auth = await credentials(target.settings, displayUrl);
   const knownHosts = await loadKnownHosts(target.settings.knownHosts).catch((error: unknown) => {
     throw new LocalIOError(`cannot read known hosts file ${target.settings.knownHosts}: ${messageOf(error)}`, { cause: error, path: target.settings.knownHosts });
   });
@@ -96,8 +96,12 @@ function hostKeyError(kind: 'unknown' | 'changed' | 'revoked', name: string, key
   return new AccessDeniedError(`host key of ${name} (${keyTypeOf(key)} ${fingerprint(key)}) ${what} ${file}${advice}`, { url });
 }
 
-async function credentials(settings: ResolvedSsh): Promise<Partial<ConnectConfig>> {
+async function credentials(settings: ResolvedSsh, url: string): Promise<Partial<ConnectConfig>> {
   const out: Partial<ConnectConfig> = {};
+  // ssh2 would only try the "none" method and report that "all methods failed", which hides the real cause.
+  if (settings.identity === undefined && settings.password === undefined && settings.agent === undefined) {
+    throw new AccessDeniedError('SSH authentication failed: no identity, password or SSH agent to log in with (--identity, --password-env or SSH_AUTH_SOCK)', { url });
+  }
   if (settings.identity !== undefined) {
     try {
       out.privateKey = await readFile(settings.identity);
