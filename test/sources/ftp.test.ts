@@ -116,3 +116,15 @@ test('ftp: a server that caps connections per client (421 to extra logins): -c 4
   assert.equal(sha256(await readFile(join(dir, 'big.bin'))), sha256(files.get('big.bin')!));
   assert.deepEqual(await readdir(dir), ['big.bin']);
 });
+
+test('ftp: after a split, ranges reuse idle logged-in control connections instead of logging in for each', async (t) => {
+  const dir = await tempDir(t);
+  const before = ftpd.connections();
+  const result = await runCli(['get', ftpd.anonymousUrl('big.bin'), '-o', join(dir, 'big.bin'), '-c', '4', '--min-split-size', '256KiB', '--reporter', 'json']);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.equal(sha256(await readFile(join(dir, 'big.bin'))), sha256(files.get('big.bin')!));
+  const ranges = (result.stdout.match(/"event":"range:start"/g) ?? []).length;
+  const logins = ftpd.connections() - before;
+  assert.ok(ranges > 4, `the file was split (${ranges} ranges)`);
+  assert.ok(logins < ranges, `${logins} logins for ${ranges} ranges`);
+});
