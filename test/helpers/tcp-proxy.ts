@@ -45,13 +45,15 @@ export async function startTcpProxy(targetPort: number, options: { fault?: Proxy
     if (faulty) faulted++;
     let carried = 0;
     let stalled = false;
+    // The link drops after the bytes already sent: they reach the client (a reset could discard what sits unread in
+    // its socket buffer, which would count against the client what the test machine's load did).
     const kill = () => {
-      client.destroy();
+      client.end();
       server.destroy();
       linked?.();
     };
     client.on('close', () => server.destroy());
-    server.on('close', () => client.destroy());
+    server.on('close', () => client.end());
     client.on('data', (chunk: Buffer) => {
       if (!stalled) server.write(chunk);
     });
@@ -101,7 +103,7 @@ export async function startTcpProxy(targetPort: number, options: { fault?: Proxy
     }
     const { server } = relay(client, targetPort, false);
     const dropControl = () => {
-      client.destroy();
+      client.end();
       server.destroy();
     };
     // Replies are rewritten in order: the server is paused while a data listener starts.
