@@ -10,6 +10,8 @@
  * after them.
  */
 
+import type { SourceBody } from '../sources/source.js';
+
 export const WRITE_BATCH_BYTES = 1024 * 1024;
 const MAX_WRITES_IN_FLIGHT = 2;
 
@@ -34,14 +36,8 @@ export interface RangeCursor {
   received: number;
 }
 
-/** The part of a response body the pump needs (undici's BodyReadable is one). */
-export interface ChunkSource {
-  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
-  on(event: 'end' | 'close', listener: () => void): unknown;
-  on(event: 'error', listener: (error: unknown) => void): unknown;
-  pause(): unknown;
-  resume(): unknown;
-}
+/** The part of a response body the pump needs: a source's body (sources/source.ts). */
+export type ChunkSource = SourceBody;
 
 export interface PumpOptions {
   cursor: RangeCursor;

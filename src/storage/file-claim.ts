@@ -18,7 +18,7 @@ import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { FileClaimedError, LocalIOError } from '../errors.js';
 import { toLocalIOError } from '../error-wrap.js';
 import { COMPANION_SUFFIXES } from './companion-names.js';
-import { currentProcess, isValidIdentity, mayBeAlive, type ProcessIdentity } from './process-liveness.js';
+import { currentProcess, mayBeAlive, parseHolderRecord, type ProcessIdentity } from './process-liveness.js';
 
 /** A claim that cannot be parsed is one being written, until it is this old (its writer died between create and write). */
 const GARBAGE_GRACE_MS = 30_000;
@@ -175,20 +175,9 @@ async function readClaim(path: string): Promise<ReadClaim> {
   }
 }
 
-/** The claim in `text`, or undefined when it is not one we can trust (a pid ≤ 0 would signal a process group). */
+/** The claim in `text`, or undefined when it is not one we can trust. */
 function parseClaim(text: string): ClaimFile | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const claim = value as Partial<ClaimFile>;
-  if (claim.format !== 'pdl-file-claim') return undefined;
-  if (typeof claim.pid !== 'number' || !Number.isSafeInteger(claim.pid) || claim.pid <= 0) return undefined;
-  if (typeof claim.hostname !== 'string' || typeof claim.since !== 'string' || typeof claim.token !== 'string') return undefined;
-  return isValidIdentity(claim) ? (claim as ClaimFile) : undefined;
+  return parseHolderRecord(text, 'pdl-file-claim', 'since') as ClaimFile | undefined;
 }
 
 function heldClaim(path: string, token: string, identity: { dev: number; ino: number }): FileClaim {

@@ -62,6 +62,26 @@ export async function mayBeAlive(holder: ProcessIdentity, since: Date): Promise<
 }
 
 /** The optional fields of a parsed lock are what they claim to be: a wrong type must not make a live holder look dead. */
+/**
+ * The fields every holder record (run lock, file claim) shares, read from `text` when they can be trusted: JSON, the
+ * right `format`, a pid > 0 (a pid ≤ 0 would signal a process group), hostname, token, the time field named, and a
+ * valid process identity. The caller checks its own extra fields.
+ */
+export function parseHolderRecord(text: string, format: string, timeField: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown> & { startTicks?: unknown; bootId?: unknown };
+  if (record.format !== format) return undefined;
+  if (typeof record.pid !== 'number' || !Number.isSafeInteger(record.pid) || record.pid <= 0) return undefined;
+  if (typeof record.hostname !== 'string' || typeof record[timeField] !== 'string' || typeof record.token !== 'string') return undefined;
+  return isValidIdentity(record) ? record : undefined;
+}
+
 export function isValidIdentity(value: { startTicks?: unknown; bootId?: unknown }): boolean {
   if (value.startTicks !== undefined && !(typeof value.startTicks === 'number' && Number.isSafeInteger(value.startTicks) && value.startTicks >= 0)) return false;
   return value.bootId === undefined || typeof value.bootId === 'string';

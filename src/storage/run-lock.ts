@@ -15,7 +15,7 @@ import { lstat,mkdir,open,unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalIOError, RunLockedError, type RunLockHolder } from '../errors.js';
 import { toLocalIOError } from '../error-wrap.js';
-import { currentProcess, isValidIdentity, mayBeAlive } from './process-liveness.js';
+import { currentProcess, mayBeAlive, parseHolderRecord } from './process-liveness.js';
 import { writeFileAtomic } from './small-file.js';
 
 export const RUN_LOCK_NAME = '.pdl-run.lock';
@@ -155,22 +155,11 @@ async function readRunLock(path: string): Promise<ReadRunLock> {
   }
 }
 
-/** The lock in `text`, or undefined when it is not one we can trust (a pid ≤ 0 would signal a process group). */
+/** The lock in `text`, or undefined when it is not one we can trust. */
 function parseRunLock(text: string): RunLockRecord | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const lock = value as Partial<RunLockRecord>;
-  if (lock.format !== 'pdl-run-lock') return undefined;
-  if (typeof lock.pid !== 'number' || !Number.isSafeInteger(lock.pid) || lock.pid <= 0) return undefined;
-  if (typeof lock.hostname !== 'string' || typeof lock.startedAt !== 'string' || typeof lock.token !== 'string') return undefined;
-  if (lock.shared !== undefined && typeof lock.shared !== 'string') return undefined;
-  if (!isValidIdentity(lock)) return undefined;
-  return lock as RunLockRecord;
+  const lock = parseHolderRecord(text, 'pdl-run-lock', 'startedAt');
+  if (lock === undefined || (lock.shared !== undefined && typeof lock.shared !== 'string')) return undefined;
+  return lock as unknown as RunLockRecord;
 }
 
 /** Another live worker of the same shared job holds the file: nothing of ours to remove. */
