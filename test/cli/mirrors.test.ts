@@ -4,23 +4,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
-import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import type { FixtureServer } from '../helpers/fixture-server.js';
+import { mirrorServers } from '../helpers/mirror-servers.js';
 import { assertCleanStderr, controlSaysProgress, runCli, startCli, until } from '../helpers/cli.js';
 import { tempDir } from '../helpers/job.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-async function servers(t: TestContext, count: number): Promise<FixtureServer[]> {
-  const out: FixtureServer[] = [];
-  for (let i = 0; i < count; i++) {
-    const server = await startFixtureServer({ host: `127.0.0.${i + 1}` });
-    t.after(() => server.close());
-    out.push(server);
-  }
-  return out;
-}
+const servers = mirrorServers;
 
 const sha256Of = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 

@@ -3,20 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
-import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import type { FixtureServer } from '../helpers/fixture-server.js';
+import { mirrorServers } from '../helpers/mirror-servers.js';
 import { makeJob, tempDir, type FileInput } from '../helpers/job.js';
 import { assertDownloaded, KiB, MiB, run, sha256 } from '../helpers/engine.js';
 
-async function servers(t: TestContext, count: number): Promise<FixtureServer[]> {
-  const out: FixtureServer[] = [];
-  for (let i = 0; i < count; i++) {
-    const server = await startFixtureServer({ host: `127.0.0.${i + 1}` });
-    t.after(() => server.close());
-    out.push(server);
-  }
-  return out;
-}
+const servers = mirrorServers;
 
 /** One file whose first URL is `urls[0]` and the rest are its mirrors. */
 function mirrored(urls: string[], file: Partial<FileInput> = {}): FileInput {
