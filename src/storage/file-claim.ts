@@ -15,8 +15,10 @@
 import { randomBytes } from 'node:crypto';
 import { constants, readFileSync, unlinkSync } from 'node:fs';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { FileClaimedError, LocalIOError } from '../errors.js';
 import { toLocalIOError } from '../error-wrap.js';
+import { createExclusive, leaseTemplate, removeTemplatesSync, TEMPLATE_NAME, type Identity } from './claim-template.js';
 import { COMPANION_SUFFIXES } from './companion-names.js';
 import { currentProcess, mayBeAlive, parseHolderRecord, type ProcessIdentity } from './process-liveness.js';
 
@@ -33,10 +35,12 @@ export interface FileClaim {
 
 interface ClaimFile extends ProcessIdentity {
   format: 'pdl-file-claim';
-  /** ISO 8601. */
+  /** ISO 8601: when this process began claiming in the folder (a claim is a link to that record, claim-template.ts). */
   since: string;
-  /** Random: tells this claim from a later one of the same process. */
+  /** Random: tells this process's claims from those of an earlier process with the same pid. */
   token: string;
+  /** The name of the template the claim is a link to, in the same folder; absent for a claim made as a file of its own. */
+  template?: string;
 }
 
 type ReadClaim =
@@ -44,8 +48,13 @@ type ReadClaim =
   | { status: 'ok'; claim: ClaimFile; dev: number; ino: number }
   | { status: 'garbage'; ageMs: number; dev: number; ino: number };
 
-/** Claims this process holds or is taking, by token: the same process asking twice is refused, not taken over. */
-const ownTokens = new Set<string>();
+/** Tokens of this process's claims held or being taken, with how many use each (claims linked to one template share it). */
+const ownTokens = new Map<string, number>();
+/**
+ * Claim path → how many calls of this process hold or are taking it: the same process asking twice is refused, not
+ * taken over; a claim of ours that no other call holds (its release failed to remove it) is stale.
+ */
+const claimants = new Map<string, number>();
 /** Claim path → token, for releaseHeldClaimsSync. */
 const held = new Map<string, string>();
 
@@ -59,57 +68,90 @@ export function claimPathOf(finalPath: string): string {
  */
 export async function claimFile(finalPath: string): Promise<FileClaim> {
   const path = claimPathOf(finalPath);
-  const token = randomBytes(8).toString('hex');
-  const content: ClaimFile = { format: 'pdl-file-claim', ...(await currentProcess()), since: new Date().toISOString(), token };
-  const data = `${JSON.stringify(content, null, 2)}\n`;
-  ownTokens.add(token);
+  const lease = await leaseTemplate(dirname(path), recordOf);
+  let token = lease.template?.token ?? randomBytes(8).toString('hex');
+  count(claimants, path, 1);
+  count(ownTokens, token, 1);
+  const forget = () => {
+    count(claimants, path, -1);
+    count(ownTokens, token, -1);
+  };
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const created = await createExclusive(path, data);
-      if (created) {
+      let created = await lease.link(path);
+      if (created === 'unsupported') {
+        if (lease.template && token === lease.template.token) {
+          count(ownTokens, token, -1);
+          token = randomBytes(8).toString('hex');
+          count(ownTokens, token, 1);
+        }
+        created = (await createExclusive(path, await recordOf(token, undefined))) ?? 'exists';
+      }
+      if (created !== 'exists') {
         held.set(path, token);
-        return heldClaim(path, token, created);
+        return heldClaim(path, token, created, () => (forget(), lease.end()));
       }
       const existing = await readClaim(path);
       // Released between our create and our read: try to create it again.
       if (existing.status === 'missing') continue;
-      if (existing.status === 'ok' && (await isAlive(existing.claim))) throw new FileClaimedError(existing.claim, finalPath, path);
+      if (existing.status === 'ok' && (await isAlive(existing.claim, path))) throw new FileClaimedError(existing.claim, finalPath, path);
       if (existing.status === 'garbage' && existing.ageMs < GARBAGE_GRACE_MS) throw new FileClaimedError(undefined, finalPath, path);
       await removeStale(path, existing);
     }
   } catch (error) {
-    ownTokens.delete(token);
+    forget();
+    await lease.end();
     throw error;
   }
-  ownTokens.delete(token);
+  forget();
+  await lease.end();
   throw new LocalIOError(`cannot claim ${finalPath}: ${path} kept changing under us`, { path });
+}
+
+async function recordOf(token: string, template: string | undefined): Promise<string> {
+  const content: ClaimFile = { format: 'pdl-file-claim', ...(await currentProcess()), since: new Date().toISOString(), token, ...(template ? { template } : {}) };
+  return `${JSON.stringify(content, null, 2)}\n`;
+}
+
+function count(map: Map<string, number>, key: string, by: 1 | -1): void {
+  const n = (map.get(key) ?? 0) + by;
+  if (n > 0) map.set(key, n);
+  else map.delete(key);
 }
 
 /** For a process 'exit' handler (a second Ctrl-C exits at once): drop every claim still held. */
 export function releaseHeldClaimsSync(): void {
   for (const [path, token] of held) {
     held.delete(path);
-    ownTokens.delete(token);
     try {
       if (parseClaim(readFileSync(path, 'utf8'))?.token === token) unlinkSync(path);
     } catch {
       // Exiting anyway: a claim left behind is taken over once this pid is gone.
     }
   }
+  ownTokens.clear();
+  claimants.clear();
+  removeTemplatesSync();
 }
 
-async function isAlive(claim: ClaimFile): Promise<boolean> {
-  const me = await currentProcess();
-  if (claim.pid === me.pid && claim.hostname === me.hostname) {
-    // Our own pid: alive only if this very process holds it; otherwise an earlier life of this pid (a restarted
-    // container is pid 1 again) left it.
-    return ownTokens.has(claim.token);
+async function isAlive(claim: ClaimFile, path: string): Promise<boolean> {
+  if (isOwnPid(claim, await currentProcess())) {
+    // Our own pid: alive only if another call of this very process holds it (the caller counts itself); otherwise
+    // an earlier life of this pid (a restarted container is pid 1 again) or a release that failed left it.
+    return ownTokens.has(claim.token) && (claimants.get(path) ?? 0) > 1;
   }
   return mayBeAlive(claim, new Date(claim.since));
 }
 
-/** Move the stale claim aside and delete it, if what moved is the file that was judged; else put it back. */
-async function removeStale(path: string, judged: { dev: number; ino: number }): Promise<void> {
+function isOwnPid(claim: ProcessIdentity, me: ProcessIdentity): boolean {
+  return claim.pid === me.pid && claim.hostname === me.hostname;
+}
+
+/**
+ * Move the stale claim aside and delete it, if what moved is the file that was judged; else put it back. A claim of a
+ * dead process made by link takes its template along: the same file (dev, ino) under the name the claim gives.
+ */
+async function removeStale(path: string, judged: Exclude<ReadClaim, { status: 'missing' }>): Promise<void> {
   const aside = `${path}.${randomBytes(6).toString('hex')}.stale`;
   try {
     await rename(path, aside);
@@ -117,38 +159,21 @@ async function removeStale(path: string, judged: { dev: number; ino: number }): 
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw toLocalIOError(error, path, 'take over the stale claim');
   }
+  let same = false;
   try {
     const moved = await lstat(aside);
-    if (moved.dev !== judged.dev || moved.ino !== judged.ino) {
-      // Another process replaced the stale claim with its own in between: that one is live, give it back.
-      await link(aside, path).catch(() => undefined);
-    }
+    same = moved.dev === judged.dev && moved.ino === judged.ino;
+    // Another process replaced the stale claim with its own in between: that one is live, give it back.
+    if (!same) await link(aside, path).catch(() => undefined);
   } finally {
     await unlink(aside).catch(() => undefined);
   }
-}
-
-/** The new file's identity, or undefined when one exists already. */
-async function createExclusive(path: string, data: string): Promise<{ dev: number; ino: number } | undefined> {
-  let handle;
-  try {
-    handle = await open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw toLocalIOError(error, path, 'create');
-  }
-  let identity;
-  try {
-    await handle.writeFile(data, 'utf8');
-    const stats = await handle.stat();
-    identity = { dev: stats.dev, ino: stats.ino };
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw toLocalIOError(error, path, 'write');
-  }
-  await handle.close();
-  return identity;
+  if (!same || judged.status !== 'ok') return;
+  const template = judged.claim.template;
+  if (template === undefined || !TEMPLATE_NAME.test(template) || isOwnPid(judged.claim, await currentProcess())) return;
+  const templatePath = join(dirname(path), basename(template));
+  const there = await lstat(templatePath).catch(() => undefined);
+  if (there && there.dev === judged.dev && there.ino === judged.ino) await unlink(templatePath).catch(() => undefined);
 }
 
 /** Read through one descriptor, so the identity (dev, ino) judged is the one whose content was read. */
@@ -180,7 +205,7 @@ function parseClaim(text: string): ClaimFile | undefined {
   return parseHolderRecord(text, 'pdl-file-claim', 'since') as ClaimFile | undefined;
 }
 
-function heldClaim(path: string, token: string, identity: { dev: number; ino: number }): FileClaim {
+function heldClaim(path: string, token: string, identity: Identity, ended: () => Promise<void>): FileClaim {
   let releasing: Promise<void> | undefined;
   return {
     path,
@@ -193,9 +218,8 @@ function heldClaim(path: string, token: string, identity: { dev: number; ino: nu
           if (current.dev === identity.dev && current.ino === identity.ino) await unlink(path);
         } catch {
           // Left behind, it is stale as soon as this process exits, and taken over then.
-        } finally {
-          ownTokens.delete(token);
         }
+        await ended();
       })();
       return releasing;
     },

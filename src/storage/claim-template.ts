@@ -1,0 +1,150 @@
+/**
+ * File claims by hard link. Creating a claim file costs four round trips to libuv's thread pool (open O_EXCL, write,
+ * fstat, close), a quarter of a small file's filesystem work. So, per folder, this process writes its claim record
+ * once, into a template `.pdl-claim.<pid>.<random>` beside the claims, and each claim is then one link(2): as
+ * atomic and exclusive as O_EXCL (EEXIST whenever the name exists, a symlink included), complete the moment it
+ * appears (no reader ever sees it half-written), and its identity (dev, ino) is the template's, known in advance.
+ *
+ * The template goes as soon as this process holds no claim in its folder. One left by a kill -9 is named in its
+ * claims (`template`), and removed by whoever takes the first of them over (file-claim.ts). Where links fail (a
+ * file system without hard links, the link count at its limit, the template deleted under us) a claim is created
+ * as a file of its own, as before; the folder is then not tried again in this process.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, unlinkSync } from 'node:fs';
+import { link, open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { toLocalIOError } from '../error-wrap.js';
+
+export interface Identity {
+  dev: number;
+  ino: number;
+}
+
+export interface ClaimTemplate extends Identity {
+  readonly path: string;
+  /** Its name in the folder: what a claim's `template` field holds. */
+  readonly name: string;
+  /** The token every claim linked to it carries. */
+  readonly token: string;
+}
+
+/** A template's name as this module makes it: only such a name is ever removed on behalf of a dead process. */
+export const TEMPLATE_NAME = /^\.pdl-claim\.\d+\.[0-9a-f]{12}$/;
+
+/** Errors after which links are not tried again in that folder (the file system cannot do them). */
+const NO_LINKS = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL']);
+
+interface Entry {
+  readonly dir: string;
+  readonly ready: Promise<ClaimTemplate | undefined>;
+  template: ClaimTemplate | undefined;
+  users: number;
+}
+
+const current = new Map<string, Entry>();
+/** Every template not removed yet, current or retired (still leased), for the exit handler. */
+const live = new Set<Entry>();
+const noLinks = new Set<string>();
+
+export interface TemplateLease {
+  /** Undefined: claim without a template in this folder. */
+  readonly template: ClaimTemplate | undefined;
+  /** Link `path` to the template: its identity, 'exists' when the name is taken, 'unsupported' to claim without one. */
+  link(path: string): Promise<Identity | 'exists' | 'unsupported'>;
+  /** The claim this lease was for is released (or never taken): the template goes once no lease is left. */
+  end(): Promise<void>;
+}
+
+/** The folder's template, made on first use; `contentOf` is the claim record it holds. */
+export async function leaseTemplate(dir: string, contentOf: (token: string, name: string) => Promise<string>): Promise<TemplateLease> {
+  if (noLinks.has(dir)) return { template: undefined, link: async () => 'unsupported', end: async () => undefined };
+  let entry = current.get(dir);
+  if (!entry) {
+    const made: Entry = { dir, ready: makeTemplate(dir, contentOf), template: undefined, users: 0 };
+    live.add(made);
+    current.set(dir, made);
+    void made.ready.then((template) => (made.template = template));
+    entry = made;
+  }
+  const leased = entry;
+  leased.users++;
+  const template = await leased.ready;
+  let ended = false;
+  return {
+    template,
+    link: async (path) => {
+      if (!template) return 'unsupported';
+      try {
+        await link(template.path, path);
+        return { dev: template.dev, ino: template.ino };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (code === 'EEXIST') return 'exists';
+        if (NO_LINKS.has(code)) noLinks.add(dir);
+        // Gone or at its link limit: the next claim here gets a new template.
+        if (current.get(dir) === leased) current.delete(dir);
+        return 'unsupported';
+      }
+    },
+    end: async () => {
+      if (ended) return;
+      ended = true;
+      if (--leased.users > 0) return;
+      if (current.get(dir) === leased) current.delete(dir);
+      live.delete(leased);
+      if (template) await unlink(template.path).catch(() => undefined);
+    },
+  };
+}
+
+/** For a process 'exit' handler: remove every template (claims stay valid: they are links of their own). */
+export function removeTemplatesSync(): void {
+  for (const entry of live) {
+    if (entry.template) {
+      try {
+        unlinkSync(entry.template.path);
+      } catch {
+        // Exiting anyway: a template left behind is removed with the first of its claims taken over.
+      }
+    }
+  }
+  live.clear();
+  current.clear();
+}
+
+async function makeTemplate(dir: string, contentOf: (token: string, name: string) => Promise<string>): Promise<ClaimTemplate | undefined> {
+  const token = randomBytes(8).toString('hex');
+  const name = `.pdl-claim.${process.pid}.${randomBytes(6).toString('hex')}`;
+  const path = join(dir, name);
+  try {
+    const created = await createExclusive(path, await contentOf(token, name));
+    return created ? { path, name, token, ...created } : undefined;
+  } catch {
+    // The claim made without a template reports what is wrong with the folder, if anything is.
+    return undefined;
+  }
+}
+
+/** Create `path` exclusively with `data`: the new file's identity, or undefined when a file is there already. */
+export async function createExclusive(path: string, data: string): Promise<Identity | undefined> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw toLocalIOError(error, path, 'create');
+  }
+  let identity;
+  try {
+    await handle.writeFile(data, 'utf8');
+    const stats = await handle.stat();
+    identity = { dev: stats.dev, ino: stats.ino };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw toLocalIOError(error, path, 'write');
+  }
+  await handle.close();
+  return identity;
+}
