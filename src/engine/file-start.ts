@@ -14,7 +14,15 @@ export type Start =
   | { action: 'download'; decision: Extract<StartDecision, { action: 'download' }>; resumed: Remote | undefined };
 
 export async function startFile(file: ResolvedFile, c: { hooks: FileHooks; signal: AbortSignal; claim: PathClaim; part: PartProgress }): Promise<Start> {
-  const decision = await c.hooks.before(file, c.signal, () => c.claim.take());
+  const take = () => c.claim.take();
+  let decision = await c.hooks.before(file, c.signal, take);
+  if (decision.action === 'download' && decision.partUnseen && !decision.resume) {
+    // One pool round trip instead of two: the exclusive create answers whether a `.part` is there. One left since the
+    // hook's folder listing (by a process that held the path before us) goes back to the hook, which then looks.
+    await take();
+    if (await c.part.createIfAbsent()) return { action: 'download', decision, resumed: undefined };
+    decision = await c.hooks.before(file, c.signal, take, { lookOnDisk: true });
+  }
   if (decision.action !== 'download') return decision;
   await c.claim.take();
   const state = decision.resume;

@@ -29,6 +29,11 @@ export type StartDecision =
       resume?: ResumeState;
       /** Download only if the remote differs from this version; otherwise the file is `unchanged`. */
       unlessUnchanged?: { size: number; validators: Validators; sha256: string | undefined };
+      /**
+       * The hook did not look for a `.part` on disk (the folder listing had none): the engine creates it exclusively,
+       * which is the look, and asks again with `lookOnDisk` when one is there after all.
+       */
+      partUnseen?: boolean;
     };
 
 /** What the engine learned about a file it completed. */
@@ -47,7 +52,7 @@ export interface FileHooks {
    * claim on the path (it throws when another live process holds it): call it before touching anything beside
    * the file (`.part`, control file) or writing the file. The engine claims before a download anyway.
    */
-  before(file: ResolvedFile, signal: AbortSignal, claim: () => Promise<void>): Promise<StartDecision>;
+  before(file: ResolvedFile, signal: AbortSignal, claim: () => Promise<void>, options?: { lookOnDisk?: boolean }): Promise<StartDecision>;
   /** Digests the hooks need of every downloaded file, besides those the file's checksum and server name. */
   digestsWanted(file: ResolvedFile): readonly ChecksumAlgorithm[];
   /** The file is complete, verified and in place. A failure here is a note, never a failed file. */

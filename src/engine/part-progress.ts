@@ -62,6 +62,12 @@ export class PartProgress {
     this.#part = await PartFile.create(this.partPath, undefined);
   }
 
+  /** A new, empty `.part`, unless a file (of any kind) is at its path: false then, and nothing is touched. */
+  async createIfAbsent(): Promise<boolean> {
+    this.#part = await PartFile.createIfAbsent(this.partPath);
+    return this.#part !== undefined;
+  }
+
   /** Reopen the `.part` of an interrupted download; false when it is gone or longer than the file (start over). */
   async resume(state: ResumeState): Promise<boolean> {
     const opened = await PartFile.openExisting(this.partPath, state.size);

@@ -39,10 +39,11 @@ export class MirrorHooks implements FileHooks {
     this.#o = options;
   }
 
-  async before(file: ResolvedFile, signal: AbortSignal, claim: () => Promise<void>): Promise<StartDecision> {
+  async before(file: ResolvedFile, signal: AbortSignal, claim: () => Promise<void>, options?: { lookOnDisk?: boolean }): Promise<StartDecision> {
     const early = this.#o.failAtStart.get(file.index);
     if (early) throw early;
-    const prep = await prepareFile(file, this.#o.output, this.#o.mirror?.get(file.relPath), { reuse: this.#o.reuse, claim });
+    const lookOnDisk = options?.lookOnDisk === true;
+    const prep = await prepareFile(file, this.#o.output, this.#o.mirror?.get(file.relPath), { reuse: this.#o.reuse, claim, claimed: lookOnDisk, lookOnDisk });
     switch (prep.action) {
       case 'skip':
         return { action: 'done', outcome: 'skipped', size: prep.size, sha256: prep.sha256, reason: prep.reason };
@@ -63,7 +64,7 @@ export class MirrorHooks implements FileHooks {
       case 'resume':
         return { action: 'download', repair: false, resume: prep.state };
       case 'fresh':
-        return { action: 'download', repair: prep.repair === true };
+        return { action: 'download', repair: prep.repair === true, ...('partUnseen' in prep && prep.partUnseen ? { partUnseen: true } : {}) };
     }
   }
 

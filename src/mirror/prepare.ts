@@ -20,7 +20,8 @@ export type Preparation =
   | { action: 'skip'; reason: string; size: number; sha256: string | undefined }
   /** A present file pdl cannot vouch for (see existing-file.ts): kept only if the server's file has its size. */
   | { action: 'compare-size'; size: number }
-  | { action: 'fresh'; note: string | undefined; repair?: boolean }
+  /** `partUnseen`: no `.part` was listed and none was looked for since the claim (the caller's exclusive create looks). */
+  | { action: 'fresh'; note: string | undefined; repair?: boolean; partUnseen?: boolean }
   | { action: 'resume'; state: ResumeState }
   /** The declared sha256 content is already on disk elsewhere (verified): link it instead of downloading. */
   | { action: 'reuse'; candidate: ReuseCandidate; repair: boolean }
@@ -38,6 +39,8 @@ export interface PrepareOptions {
   claim?: () => Promise<void>;
   /** The caller holds the claim already: look on disk, not in the folder listing (see below). */
   claimed?: boolean;
+  /** Look for the `.part` on disk even when the listing had none (the caller found one there). */
+  lookOnDisk?: boolean;
 }
 
 /** `entry`: what the state file says pdl last wrote to this path (`newer` asks the server with it; `resume`/`skip` trust it). */
@@ -59,22 +62,32 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
     }
     return await keepExisting(file, entry);
   }
+  const partPath = PartFile.partPathOf(file.path);
+  const controlPath = controlPathOf(file.path);
+  let partUnseen = false;
   if (options.claim) {
     await options.claim();
     claimed = true;
     // Finished by another process since the first look: judge the file that is there now.
     if (!existing && (await statNoFollow(file.path))) return await prepareFile(file, output, entry, { ...options, claim: undefined, claimed });
+    // A plain fresh download where the listing had no `.part`: the caller creates it exclusively, and that is the look
+    // on disk (one left since the listing comes back here with lookOnDisk).
+    partUnseen = !options.lookOnDisk && !newer && !(await output.mayExist(partPath));
   }
-  const partPath = PartFile.partPathOf(file.path);
-  const controlPath = controlPathOf(file.path);
-  const part = await statNoFollow(partPath);
-  if (part === 'link' || part === 'other') {
-    throw new LocalIOError(`${partPath} is ${part === 'link' ? 'a symbolic link' : 'not a regular file'}; remove it`, { path: partPath, url: file.displayUrl });
-  }
+  const lookForPart = async () => {
+    const kind = await statNoFollow(partPath);
+    if (kind === 'link' || kind === 'other') {
+      throw new LocalIOError(`${partPath} is ${kind === 'link' ? 'a symbolic link' : 'not a regular file'}; remove it`, { path: partPath, url: file.displayUrl });
+    }
+    return kind;
+  };
+  let part = partUnseen ? undefined : await lookForPart();
   // Only now, when the final path may be (re)written: a verified copy beats any download, a resumed one included.
   const replaceable = newer === undefined || newer.action === 'fresh';
   const candidate = options.reuse && replaceable ? await findReusable(file, options.reuse) : undefined;
   if (candidate) {
+    // Linking a copy into place leaves no exclusive create to look for a `.part`: look now.
+    if (partUnseen) part = await lookForPart();
     if (part === 'file') await discard(partPath, controlPath);
     else if (!options.readOnly && (await output.mayExist(controlPath))) await removeResumeState(controlPath);
     return { action: 'reuse', candidate, repair: newer?.action === 'fresh' && newer.repair };
@@ -90,7 +103,7 @@ export async function prepareFile(file: ResolvedFile, output: OutputDir, entry?:
   }
   if (part === 'file') await discard(partPath, controlPath);
   else if (!options.readOnly && (await output.mayExist(controlPath))) await removeResumeState(controlPath);
-  return newer ?? { action: 'fresh', note: undefined };
+  return newer ?? { action: 'fresh', note: undefined, ...(partUnseen ? { partUnseen } : {}) };
 }
 
 /** A file is already there: verify it when a checksum is given, never replace it silently. */

@@ -64,6 +64,16 @@ export class PartFile {
     return file;
   }
 
+  /** Like `create` without a size, but a name already taken (a file, a link, anything) is undefined, not an error. */
+  static async createIfAbsent(path: string): Promise<PartFile | undefined> {
+    try {
+      return new PartFile(path, await open(path, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, 0o644));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw await openError(error, path, 'create');
+    }
+  }
+
   /**
    * Reopen a .part file to resume it. It must be a regular file (not a link). A file shorter than
    * `expectedSize` is extended (a crash may have come before preallocation finished); a longer one is reported
