@@ -5,7 +5,9 @@
  *
  *   node bench/bigjob.mjs first [N=10000] [rounds=3]   spawn the CLI, stop it at the first request: wall and CPU-s
  *                                                        (utime+stime read from /proc at that moment) and peak RSS so far
- *   node bench/bigjob.mjs load [N=10000] [rounds=3]    in this process: read, YAML, schema, resolution, CPU-s each
+ *   node bench/bigjob.mjs load [N=10000] [rounds=3]    in this process, CPU-s of each stage: full YAML parse, block-style
+ *                                                        fast path, zod, plain-entry check, resolution, and the whole load
+ *                                                        (rounds after the first run warm: round 1 is what a run pays)
  *   node bench/bigjob.mjs full [N=10000] [KiB=100]     the whole run to tmpfs under /usr/bin/time: wall, CPU, peak RSS
  *   node bench/bigjob.mjs gen [N=10000] <file>         just write the job file (against 127.0.0.1:1)
  *
@@ -94,6 +96,7 @@ async function loadStages(rounds) {
   const { parseYaml, quickYaml } = await import(join(root, 'dist/src/job/yaml.js'));
   const { jobSchema } = await import(join(root, 'dist/src/job/schema.js'));
   const { resolveJob } = await import(join(root, 'dist/src/job/resolve.js'));
+  const plainEntries = await import(join(root, 'dist/src/job/plain-entries.js')).catch(() => undefined);
   const { parseJobText } = await import(join(root, 'dist/src/job/load.js'));
   const { LineCounter } = await import('yaml');
   const text = jobText(count, 'http://127.0.0.1:1', '0'.repeat(64));
@@ -103,17 +106,20 @@ async function loadStages(rounds) {
     const used = process.cpuUsage(before);
     return { value, s: (used.user + used.system) / 1e6 };
   };
-  const rows = { yaml: [], quick: [], schema: [], resolve: [], whole: [] };
+  const rows = { yaml: [], quick: [], schema: [], plain: [], resolve: [], whole: [] };
   for (let r = 0; r < rounds; r++) {
     const yaml = cpu(() => parseYaml(text, new LineCounter()));
     // The block-style fast path (quick-yaml.ts), where this build has it.
     const quick = quickYaml ? cpu(() => quickYaml(text)) : { s: NaN };
     const schema = cpu(() => jobSchema.safeParse(yaml.value.value, { reportInput: true }));
+    // The schema fast path for plain entries (plain-entries.ts), where this build has it.
+    const plain = plainEntries ? cpu(() => plainEntries.validatePlainJob(yaml.value.value)) : { s: NaN };
     const resolved = cpu(() => resolveJob(schema.value.data, { baseDir: '/tmp', env: {} }));
     if (!resolved.value.ok) throw new Error(JSON.stringify(resolved.value.issues.slice(0, 3)));
     const whole = cpu(() => parseJobText(text, { fileName: 'job.yaml', baseDir: '/tmp', env: {} }));
     rows.yaml.push(yaml.s);
     rows.quick.push(quick.s);
+    rows.plain.push(plain.s);
     rows.schema.push(schema.s);
     rows.resolve.push(resolved.s);
     rows.whole.push(whole.s);
