@@ -23,9 +23,11 @@ const INDICATORS = new Set('-?:,[]{}#&*!|>\'"%@`');
 /** Outside these, a character may mean something to YAML (control characters, NEL, BOM, tabs, CR) or be unprintable. */
 const UNUSUAL = /[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ud800-\udfff\ue000-\ufefe\uff00-\ufffd]/;
 
+/** A line that is not blank or a comment: where its content starts (after the indentation) and ends (before `\n`). */
 interface Line {
   indent: number;
-  text: string;
+  start: number;
+  end: number;
 }
 
 class Unsure extends Error {}
@@ -33,19 +35,23 @@ const unsure = (): never => {
   throw new Unsure();
 };
 
+const SPACE = 0x20;
+
 /** The value `yaml` would build from `text`, or undefined when this parser is not sure of it. */
 export function quickParse(text: string): unknown {
   if (UNUSUAL.test(text)) return undefined;
   const lines: Line[] = [];
-  for (const raw of text.split('\n')) {
-    let indent = 0;
-    while (raw.charCodeAt(indent) === 0x20) indent++;
-    const rest = raw.slice(indent);
-    if (rest !== '' && !rest.startsWith('#')) lines.push({ indent, text: rest });
+  for (let from = 0; from <= text.length; ) {
+    const newline = text.indexOf('\n', from);
+    const end = newline === -1 ? text.length : newline;
+    let start = from;
+    while (start < end && text.charCodeAt(start) === SPACE) start++;
+    if (start < end && text[start] !== '#') lines.push({ indent: start - from, start, end });
+    from = end + 1;
   }
   if (lines.length === 0 || lines[0]!.indent !== 0) return undefined;
   try {
-    const parser = new QuickParser(lines);
+    const parser = new QuickParser(text, lines);
     const value = parser.block(0, 1);
     return parser.done ? value : undefined;
   } catch (error) {
@@ -55,10 +61,12 @@ export function quickParse(text: string): unknown {
 }
 
 class QuickParser {
+  readonly #text: string;
   readonly #lines: Line[];
   #at = 0;
 
-  constructor(lines: Line[]) {
+  constructor(text: string, lines: Line[]) {
+    this.#text = text;
     this.#lines = lines;
   }
 
@@ -69,46 +77,50 @@ class QuickParser {
   /** The mapping or sequence whose first line is the current one, at `indent`. */
   block(indent: number, depth: number): unknown {
     if (depth > MAX_QUICK_DEPTH) unsure();
-    return isItem(this.#lines[this.#at]!.text) ? this.#sequence(indent, depth) : this.#mapping(indent, depth);
+    const line = this.#lines[this.#at]!;
+    return this.#isItem(line.start, line.end) ? this.#sequence(indent, depth) : this.#mapping(indent, depth);
   }
 
   #sequence(indent: number, depth: number): unknown[] {
+    const text = this.#text;
     const items: unknown[] = [];
-    for (let line = this.#lines[this.#at]; line?.indent === indent && isItem(line.text); line = this.#lines[this.#at]) {
-      let spaces = 1;
-      while (line.text.charCodeAt(spaces) === 0x20) spaces++;
-      const rest = line.text.slice(spaces);
-      if (rest === '' || rest.startsWith('#')) {
+    for (let line = this.#lines[this.#at]; line?.indent === indent && this.#isItem(line.start, line.end); line = this.#lines[this.#at]) {
+      let rest = line.start + 1;
+      while (rest < line.end && text.charCodeAt(rest) === SPACE) rest++;
+      if (rest === line.end || text[rest] === '#') {
         this.#at++;
         items.push(this.#nested(indent, depth));
-      } else if (isItem(rest)) {
+      } else if (this.#isItem(rest, line.end)) {
         unsure(); // `- - a`: a sequence in a sequence on one line
-      } else if (keyOf(rest) !== undefined) {
+      } else if (keyAt(text, rest, line.end) !== undefined) {
         // `- url: …`: a mapping that starts on the item's line, at the column of its first key.
-        this.#lines[this.#at] = { indent: indent + spaces, text: rest };
-        items.push(this.#mapping(indent + spaces, depth + 1));
+        const column = indent + (rest - line.start);
+        this.#lines[this.#at] = { indent: column, start: rest, end: line.end };
+        items.push(this.#mapping(column, depth + 1));
       } else {
         this.#at++;
-        items.push(this.#scalarValue(rest, indent));
+        items.push(this.#scalarValue(rest, line.end, indent));
       }
     }
     return items;
   }
 
   #mapping(indent: number, depth: number): Record<string, unknown> {
+    const text = this.#text;
     const map: Record<string, unknown> = {};
     for (let line = this.#lines[this.#at]; line?.indent === indent; line = this.#lines[this.#at]) {
-      const key = keyOf(line.text) ?? unsure();
+      const key = keyAt(text, line.start, line.end) ?? unsure();
       if (Object.hasOwn(map, key)) unsure();
-      const rest = line.text.slice(key.length + 1).trimStart();
+      let rest = line.start + key.length + 1;
+      while (rest < line.end && text.charCodeAt(rest) === SPACE) rest++;
       this.#at++;
-      if (rest !== '' && !rest.startsWith('#')) {
-        map[key] = this.#scalarValue(rest, indent);
+      if (rest < line.end && text[rest] !== '#') {
+        map[key] = this.#scalarValue(rest, line.end, indent);
         continue;
       }
       // `files:` followed by `- …` at the key's own indentation is a sequence too.
       const next = this.#lines[this.#at];
-      map[key] = next?.indent === indent && isItem(next.text) ? this.#sequence(indent, depth + 1) : this.#nested(indent, depth);
+      map[key] = next?.indent === indent && this.#isItem(next.start, next.end) ? this.#sequence(indent, depth + 1) : this.#nested(indent, depth);
     }
     return map;
   }
@@ -119,24 +131,26 @@ class QuickParser {
     return next !== undefined && next.indent > indent ? this.block(next.indent, depth + 1) : null;
   }
 
-  #scalarValue(text: string, indent: number): unknown {
+  #scalarValue(start: number, end: number, indent: number): unknown {
     // A more indented line after a scalar continues it (a multi-line scalar) or is an error: not for this parser.
     if ((this.#lines[this.#at]?.indent ?? -1) > indent) unsure();
-    return scalar(text);
+    return scalar(this.#text.slice(start, end));
+  }
+
+  /** `-` alone or `- …` from `start`. */
+  #isItem(start: number, end: number): boolean {
+    return this.#text[start] === '-' && (start + 1 === end || this.#text.charCodeAt(start + 1) === SPACE);
   }
 }
 
-function isItem(text: string): boolean {
-  return text === '-' || text.startsWith('- ');
-}
-
-/** `name` of a `name:` or `name: …` line, when the name is plain text that stays a string. */
-function keyOf(text: string): string | undefined {
-  const colon = text.indexOf(':');
-  if (colon <= 0 || (colon + 1 < text.length && text.charCodeAt(colon + 1) !== 0x20)) return undefined;
-  const key = text.slice(0, colon);
+/** The key of a `name:` or `name: …` line from `start`, when the name is plain text that stays a string. */
+function keyAt(text: string, start: number, end: number): string | undefined {
+  const colon = text.indexOf(':', start);
+  if (colon <= start || colon >= end || (colon + 1 < end && text.charCodeAt(colon + 1) !== SPACE)) return undefined;
   // Longer implicit keys are a YAML error.
-  if (key.length > 1024 || !KEY.test(key) || NULL.test(key) || BOOL.test(key) || SPECIAL_KEYS.has(key)) return undefined;
+  if (colon - start > 1024) return undefined;
+  const key = text.slice(start, colon);
+  if (!KEY.test(key) || NULL.test(key) || BOOL.test(key) || SPECIAL_KEYS.has(key)) return undefined;
   return key;
 }
 
@@ -151,7 +165,10 @@ function scalar(text: string): unknown {
   }
   if (INDICATORS.has(quote!)) return unsure();
   const comment = text.indexOf(' #');
-  const value = (comment < 0 ? text : text.slice(0, comment)).trimEnd();
+  // YAML trims spaces only (tabs never get here), not every white space String#trim knows.
+  let end = comment < 0 ? text.length : comment;
+  while (end > 0 && text.charCodeAt(end - 1) === SPACE) end--;
+  const value = text.slice(0, end);
   if (value.includes(': ') || value.endsWith(':')) return unsure();
   if (NULL.test(value)) return null;
   if (BOOL.test(value)) return value[0] === 't' || value[0] === 'T';

@@ -50,7 +50,8 @@ describe('quickParse', () => {
     const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     const keys = ['url', 'path', 'a.b', 'X-Key', '_x', 'on', 'yes', 'Null', 'TRUE', 'n', 'k$'];
     const scalars = ['x', 'http://h/p?q=1#f', 'a #c', 'a#c', "'q'", '"d q"', '~', '', '12', '+3', '0o7', '1.0', 'no', 'Off',
-      'a: b', 'x:', ':x', '-x', '- x', '[a]', 'a,b', 'é', '"a', "'a''b'", ' #c', '0x', '.5', '1e', 'y  ', '"" #c'];
+      'a: b', 'x:', ':x', '-x', '- x', '[a]', 'a,b', 'é', '"a', "'a''b'", ' #c', '0x', '.5', '1e', 'y  ', '"" #c',
+      '\u00a0x', 'x\u00a0', '\u3000', 'a\u2003 #c'];
     let accepted = 0;
     for (let round = 0; round < 3000; round++) {
       const lines: string[] = [];
