@@ -11,6 +11,7 @@ import type { FileTaskContext } from './file-context.js';
 import { FileTask } from './file-task.js';
 import type { FileHooks } from './hooks.js';
 import { HostSlots } from './host-slots.js';
+import { queuedFiles, type QueuedFile } from './queued-file.js';
 import { DEFAULT_SPLIT_RULES, type SplitRules } from './split-policy.js';
 import { nextAction, startOrder } from './scheduler.js';
 import { TokenBucket } from './token-bucket.js';
@@ -90,9 +91,12 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
     hostRefused: (host, reason, answered) => hosts.refused(host, reason, answered, Date.now()),
   };
 
-  const tasks = startOrder(job.files).map((file) => new FileTask(file, ctx));
-  const byKey = new Map(tasks.map((task) => [task.file.index, task]));
-  const queued = new HostQueues(tasks);
+  // Tasks are made as files start and dropped as they settle (queued-file.ts): only files in flight hold one.
+  const entries = queuedFiles(startOrder(job.files));
+  const byKey = new Map<number, FileTask>();
+  const queued = new HostQueues(entries);
+  /** Bytes of the files that settled. */
+  let settledBytes = 0;
   const inFlight: FileTask[] = [];
   const results = new Map<number, FileResult>();
 
@@ -119,10 +123,9 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
         inFlight: inFlight.map((t) => ({ key: t.file.index, host: t.host, active: t.active, max: t.file.connections, gain: t.demand() })),
       });
       if (!action) break;
-      const task = byKey.get(action.key)!;
+      const task = action.kind === 'start' ? startTask(queued.head(action.key)) : byKey.get(action.key)!;
       reserve(task);
       if (action.kind === 'start') {
-        queued.remove(task);
         inFlight.push(task);
         void task.result.then((result) => settle(task, result));
         task.begin();
@@ -131,6 +134,13 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
       }
     }
     checkEnd();
+  }
+
+  function startTask(entry: QueuedFile): FileTask {
+    queued.remove(entry);
+    const task = new FileTask(entry.file, ctx);
+    byKey.set(entry.file.index, task);
+    return task;
   }
 
   function schedulePump(): void {
@@ -142,6 +152,8 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
   function settle(task: FileTask, result: FileResult): void {
     inFlight.splice(inFlight.indexOf(task), 1);
     results.set(task.file.index, result);
+    byKey.delete(task.file.index);
+    settledBytes += task.transferred;
     if (result.outcome === 'failed' && options.failFast) stop.abort('fail-fast');
     schedulePump();
   }
@@ -150,9 +162,9 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
     if (inFlight.length === 0 && (queued.size === 0 || stop.signal.aborted)) finish();
   }
 
-  events.emit('run:start', { files: tasks.length, totalBytes: undefined, startedAt });
+  events.emit('run:start', { files: entries.length, totalBytes: undefined, startedAt });
   for (const message of options.notes ?? []) events.emit('run:note', { message });
-  for (const task of tasks) events.emit('file:queued', { ...task.ref, priority: task.file.priority });
+  for (const entry of entries) events.emit('file:queued', { ...entry.ref, priority: entry.file.priority });
 
   let ticks = 0;
   const ticker = setInterval(() => {
@@ -181,7 +193,7 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
     events.emit('run:progress', {
       filesDone: done.filter((r) => r.outcome !== 'failed').length,
       filesFailed: done.filter((r) => r.outcome === 'failed').length,
-      filesTotal: tasks.length,
+      filesTotal: entries.length,
       transferred: transferredSoFar(),
       totalBytes: bytesThisRun(),
       speed,
@@ -201,8 +213,8 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
   }
 
   function transferredSoFar(): number {
-    let sum = 0;
-    for (const task of tasks) sum += task.transferred;
+    let sum = settledBytes;
+    for (const task of inFlight) sum += task.transferred;
     return sum;
   }
 
@@ -216,8 +228,8 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
     options.signal?.removeEventListener('abort', onAbort);
   }
 
-  for (const task of queued.all()) {
-    results.set(task.file.index, { ...task.ref, outcome: 'interrupted', size: undefined, transferred: 0, completedBytes: 0, elapsedMs: 0, sha256: undefined, error: undefined });
+  for (const entry of queued.all()) {
+    results.set(entry.file.index, { ...entry.ref, outcome: 'interrupted', size: undefined, transferred: 0, completedBytes: 0, elapsedMs: 0, sha256: undefined, error: undefined });
   }
   const files = [...results.values()].sort((a, b) => a.index - b.index);
   const elapsedMs = Date.now() - startedAt;
@@ -243,11 +255,11 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
  * file of a host at its cap is not startable either), so the scheduler looks at a handful of heads, not 10,000 files.
  */
 class HostQueues {
-  #queues = new Map<string, { tasks: FileTask[]; head: number }>();
-  #order: Map<FileTask, number>;
+  #queues = new Map<string, { tasks: QueuedFile[]; head: number }>();
+  #order: Map<QueuedFile, number>;
   size: number;
 
-  constructor(tasks: FileTask[]) {
+  constructor(tasks: QueuedFile[]) {
     this.#order = new Map(tasks.map((task, position) => [task, position]));
     this.size = tasks.length;
     for (const task of tasks) {
@@ -258,8 +270,8 @@ class HostQueues {
   }
 
   /** The first waiting file of each host, in start order. */
-  heads(): FileTask[] {
-    const heads: FileTask[] = [];
+  heads(): QueuedFile[] {
+    const heads: QueuedFile[] = [];
     for (const queue of this.#queues.values()) {
       const task = queue.tasks[queue.head];
       if (task) heads.push(task);
@@ -267,15 +279,22 @@ class HostQueues {
     return heads.sort((a, b) => this.#order.get(a)! - this.#order.get(b)!);
   }
 
+  /** The waiting file the scheduler chose to start: always a head. */
+  head(key: number): QueuedFile {
+    const found = this.heads().find((entry) => entry.file.index === key);
+    if (!found) throw new Error('only the head of a host queue can start');
+    return found;
+  }
+
   /** Remove a head (the scheduler only ever starts heads). */
-  remove(task: FileTask): void {
+  remove(task: QueuedFile): void {
     const queue = this.#queues.get(task.host)!;
     if (queue.tasks[queue.head] !== task) throw new Error('only the head of a host queue can start');
     queue.head++;
     this.size--;
   }
 
-  all(): FileTask[] {
+  all(): QueuedFile[] {
     return [...this.#queues.values()].flatMap((queue) => queue.tasks.slice(queue.head));
   }
 }

@@ -9,6 +9,7 @@ import {
   defaultsSchema, fileEntrySchema, fileSchema, jobSchema, limitsSchema,
   type DefaultsInput, type FileInput, type LimitsInput,
 } from './schema.js';
+import { validatePlainJob } from './plain-entries.js';
 import { explainZodIssues, genericIssueMessage, type KeyHelp, type PathIssue } from './suggest.js';
 
 const MAX_LISTED_ISSUES = 100;
@@ -51,7 +52,8 @@ const jobKeyHelp: KeyHelp = {
 
 /** Schema first; then resolve whatever parts were valid, so env, URL and path problems are reported too. */
 export function checkJob(raw: unknown, options: ResolveOptions): { ok: true; job: ResolvedJob } | { ok: false; issues: PathIssue[] } {
-  const validated = jobSchema.safeParse(raw, { reportInput: true, error: genericIssueMessage });
+  // Big jobs of plain entries skip zod for each entry (plain-entries.ts); anything else, and any problem, the full schema.
+  const validated = validatePlainJob(raw) ?? jobSchema.safeParse(raw, { reportInput: true, error: genericIssueMessage });
   const schemaIssues = validated.success ? [] : explainZodIssues(validated.error.issues, jobKeyHelp);
   const resolved = resolveJob(validated.success ? validated.data : salvageJob(raw), options);
   if (resolved.ok && schemaIssues.length === 0) return resolved;

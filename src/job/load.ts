@@ -11,7 +11,7 @@ import type { Env } from './env.js';
 import { fileUrls, type ResolvedJob } from './resolved.js';
 import { checkJob, finish, formatPath } from './check.js';
 import { MiB } from './units.js';
-import { offsetOf, parseYaml } from './yaml.js';
+import { offsetOf, parseYaml, quickYaml } from './yaml.js';
 
 export const JOB_FILE_MAX_BYTES = 16 * MiB;
 /** Beyond this many problems the rest are counted, not listed: nobody reads 10 000 lines. */
@@ -55,6 +55,13 @@ export async function loadJobFile(file: string, options: LoadOptions): Promise<R
 export function parseJobText(text: string, options: ParseOptions): ResolvedJob {
   const fail = (issues: JobIssue[]) => new JobFileError(options.fileName, finish(issues));
   if (Buffer.byteLength(text) > JOB_FILE_MAX_BYTES) throw fail([tooLarge()]);
+  // Most job files are plain block YAML: their values without yaml's Document. Any problem is reported from the
+  // full parse below, which has every node's position.
+  const quick = quickYaml(text);
+  if (quick !== undefined) {
+    const checked = checkJob(quick.value, { ...options, expandEnv: true });
+    if (checked.ok) return checked.job;
+  }
   const lineCounter = new LineCounter();
   const parsed = parseYaml(text, lineCounter);
   if (!parsed.ok) throw fail(parsed.issues);

@@ -17,6 +17,7 @@ const SUFFIX_LIST = SUFFIXES.join(', ');
  * 255 bytes, and a file name too long for pdl to add its companions' suffixes (`.part`, `.pdl`, …) to it. The reason reads after "got <path>": `(reason)`.
  */
 export function checkRelativePath(text: string): PathCheck {
+  if (isPlainPath(text)) return { ok: true, path: text };
   const fail = (reason: string): PathCheck => ({ ok: false, reason });
   if (text === '') return fail('it is empty');
   if (text.includes('\0')) return fail('it contains a NUL character');
@@ -39,6 +40,25 @@ export function checkRelativePath(text: string): PathCheck {
     return fail(`its file name is ${nameBytes} bytes, longer than ${MAX_OUTPUT_NAME_BYTES} bytes: pdl adds ${SUFFIX_LIST} to it, and names stop at ${NAME_MAX_BYTES} bytes`);
   }
   return { ok: true, path: kept.join('/') };
+}
+
+/** Portable names (letters, digits, `.`, `_`, `-`) without empty, `.` or `..` segments, within the length limits. */
+const PLAIN_PATH = /^[A-Za-z0-9_-][\w.-]*(?:\/[\w.-]+)*$/;
+
+/** What checkRelativePath accepts unchanged, by one pattern: the paths of most big jobs. */
+function isPlainPath(text: string): boolean {
+  if (!PLAIN_PATH.test(text)) return false;
+  // ASCII: one byte per character.
+  let start = 0;
+  for (;;) {
+    const slash = text.indexOf('/', start);
+    const end = slash === -1 ? text.length : slash;
+    const length = end - start;
+    if (length <= 2 && (text.slice(start, end) === '.' || text.slice(start, end) === '..')) return false;
+    if (length > (slash === -1 ? MAX_OUTPUT_NAME_BYTES : NAME_MAX_BYTES)) return false;
+    if (slash === -1) return true;
+    start = slash + 1;
+  }
 }
 
 /**
@@ -67,10 +87,22 @@ export function fileNameFromUrl(url: URL, secrets: readonly string[] = []): Path
 
 /** Absolute path of `relPath` inside `dir`, or undefined if it would resolve anywhere else. */
 export function outputPath(dir: string, relPath: string): string | undefined {
+  // A normalised absolute folder and a plain path: resolve() would only join them.
+  if (sep === '/' && isPlainPath(relPath) && isNormalisedDir(dir)) return dir === '/' ? `/${relPath}` : `${dir}/${relPath}`;
   const absolute = resolve(dir, relPath);
   const back = relative(dir, absolute);
   if (back === '' || back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back)) return undefined;
   return absolute;
+}
+
+let lastNormalisedDir: string | undefined;
+
+/** `dir` is absolute and resolve() leaves it as it is; remembered, as a job has one output folder. */
+function isNormalisedDir(dir: string): boolean {
+  if (dir === lastNormalisedDir) return true;
+  if (!isAbsolute(dir) || resolve(dir) !== dir) return false;
+  lastNormalisedDir = dir;
+  return true;
 }
 
 export interface PathClaim {
@@ -96,13 +128,12 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
   const show = (claim: PathClaim) => `files[${claim.index}] (${JSON.stringify(claim.relPath)})`;
   for (const claim of claims) {
     const key = claim.relPath.normalize('NFC').toLowerCase();
-    const parts = key.split('/');
-    const ancestors = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+    const ancestors = foldersOf(key);
     const same = files.get(key);
     // pdl writes `<path>.part`, `<path>.pdl`, … beside each file: another entry may not use those names.
-    const workFile = SUFFIXES.filter((suffix) => key.endsWith(suffix)).map((suffix) => files.get(key.slice(0, -suffix.length))).find((found) => found !== undefined);
+    const workFile = firstFound(SUFFIXES, (suffix) => (key.endsWith(suffix) ? files.get(key.slice(0, -suffix.length)) : undefined));
     const usedAsFolder = folders.get(key);
-    const blockingFile = ancestors.map((folder) => files.get(folder)).find((found) => found !== undefined);
+    const blockingFile = firstFound(ancestors, (folder) => files.get(folder));
     let message: string | undefined;
     if (same) message = `same output path as ${show(same)}; paths are compared case-insensitively`;
     // Spelled out, not imported: job/ depends only on storage/companion-names.ts (mirror-state.ts MIRROR_STATE_NAME,
@@ -126,4 +157,19 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
     for (const folder of ancestors) if (!folders.has(folder)) folders.set(folder, claim);
   }
   return conflicts;
+}
+
+/** `a/b/c` → `a`, `a/b`. */
+function foldersOf(key: string): string[] {
+  const folders: string[] = [];
+  for (let slash = key.indexOf('/'); slash !== -1; slash = key.indexOf('/', slash + 1)) folders.push(key.slice(0, slash));
+  return folders;
+}
+
+function firstFound<T, R>(items: readonly T[], look: (item: T) => R | undefined): R | undefined {
+  for (const item of items) {
+    const found = look(item);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

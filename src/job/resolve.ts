@@ -51,6 +51,10 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
 
   const files: ResolvedFile[] = [];
   const locations = new Map<number, Path>();
+  const accessContext = { env: options.env, baseDir: options.baseDir, home: options.env.HOME || homedir() };
+  // Most files take their size and timeout from `defaults`: each written value is parsed once per job.
+  const size = memo(parseSize);
+  const duration = memo(parseDuration);
   spec.files.forEach((entry, index) => {
     if (entry === undefined) return;
     const file = typeof entry === 'string' ? { url: entry } : entry;
@@ -58,19 +62,19 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
     const written = file.urls ?? [file.url ?? ''];
     const urlPath = typeof entry === 'string' ? base : file.urls ? [...base, 'urls', 0] : [...base, 'url'];
     const url = resolveUrl(written[0]!, urlPath, expand, issues, SOURCE_SCHEMES);
-    const access = url === undefined ? undefined : resolveRemoteAccess(url.parsed.protocol, defaults, file, base, { env: options.env, baseDir: options.baseDir, home: options.env.HOME || homedir() }, issues);
+    const access = url === undefined ? undefined : resolveRemoteAccess(url.parsed.protocol, defaults, file, base, accessContext, issues);
     // ${VAR}s, schemes and credentials are checked in every mirror; the first one names the file. A mirror's scheme is
     // http(s) or the first URL's own (its `ssh:`/`ftp:` settings are the file's).
     const mirrorSchemes = url === undefined ? SOURCE_SCHEMES : schemesBeside(url.parsed.protocol);
-    const mirrorWhy = `beside a first URL of ${url?.parsed.protocol.slice(0, -1) ?? 'http'}, a mirror is http, https or of that scheme`;
-    const others = written.slice(1).map((text, i) => resolveUrl(text, [...base, 'urls', i + 1], expand, issues, mirrorSchemes, mirrorWhy));
+    const mirrorWhy = () => `beside a first URL of ${url?.parsed.protocol.slice(0, -1) ?? 'http'}, a mirror is http, https or of that scheme`;
+    const others = written.length === 1 ? [] : written.slice(1).map((text, i) => resolveUrl(text, [...base, 'urls', i + 1], expand, issues, mirrorSchemes, mirrorWhy()));
     const mirrors = others.flatMap((m) => (m ? [{ url: m.parsed.href, displayUrl: m.display }] : []));
-    const headers = new Map(defaultHeaders);
-    for (const [key, header] of resolveHeaders(file.headers ?? {}, [...base, 'headers'], expand, issues)) headers.set(key, header);
+    // Read only from here on: a file without headers of its own shares the defaults' map.
+    const headers = file.headers === undefined ? defaultHeaders : new Map(defaultHeaders);
+    if (file.headers !== undefined) for (const [key, header] of resolveHeaders(file.headers, [...base, 'headers'], expand, issues)) headers.set(key, header);
     const list = file.checksum === undefined ? undefined : resolveChecksumList(file.checksum, [...base, 'checksum'], expand, issues);
-    const secrets = unique(
-      [...(url?.secrets ?? []), ...others.flatMap((m) => m?.secrets ?? []), ...(list?.secrets ?? []), ...(access?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)].flatMap(spellings),
-    );
+    const writtenSecrets = [...(url?.secrets ?? []), ...others.flatMap((m) => m?.secrets ?? []), ...(list?.secrets ?? []), ...(access?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)];
+    const secrets = writtenSecrets.length === 0 ? [] : unique(writtenSecrets.flatMap(spellings));
 
     let named: PathCheck | undefined;
     let pathAt = urlPath;
@@ -100,10 +104,10 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
       relPath,
       priority: file.priority ?? 0,
       connections: file.connections ?? defaults.connections ?? JOB_DEFAULTS.connections,
-      minSplitSize: parseSize(file.minSplitSize ?? defaults.minSplitSize ?? JOB_DEFAULTS.minSplitSize),
+      minSplitSize: size(file.minSplitSize ?? defaults.minSplitSize ?? JOB_DEFAULTS.minSplitSize),
       retries: file.retries ?? defaults.retries ?? JOB_DEFAULTS.retries,
-      timeout: parseDuration(file.timeout ?? defaults.timeout ?? JOB_DEFAULTS.timeout),
-      headers: Object.fromEntries([...headers.values()].map((header) => [header.name, header.value])),
+      timeout: duration(file.timeout ?? defaults.timeout ?? JOB_DEFAULTS.timeout),
+      headers: headers.size === 0 ? {} : Object.fromEntries([...headers.values()].map((header) => [header.name, header.value])),
       secrets,
       ifExists: file.ifExists ?? defaults.ifExists ?? JOB_DEFAULTS.ifExists,
       checksum: file.checksum === undefined || list !== undefined ? undefined : parseChecksum(file.checksum),
@@ -235,6 +239,16 @@ export function maskUserinfo(url: string): string {
   // An SSH or FTP user name is an account name, not a credential, and the URL needs it to be understood.
   if (/^(sftp|ftps?):\/\/[^/?#:@]*@/i.test(url)) return url;
   return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@');
+}
+
+/** `parse`, remembering its answer for each input (the inputs passed the schema: parse does not throw). */
+function memo<T extends string | number>(parse: (input: T) => number): (input: T) => number {
+  const known = new Map<T, number>();
+  return (input) => {
+    let value = known.get(input);
+    if (value === undefined) known.set(input, (value = parse(input)));
+    return value;
+  };
 }
 
 function unique(items: readonly string[]): string[] {

@@ -157,7 +157,7 @@ const ifExists = z
 export const CHECKSUM_LIST_ALGORITHMS = ['sha256', 'sha512'] as const;
 
 // The list's URL is checked by resolve.ts after ${VAR} expansion, like `url:`.
-const checksumPattern = new RegExp(
+export const checksumPattern = new RegExp(
   `^(${Object.entries(CHECKSUM_HEX_LENGTH).map(([algorithm, n]) => `${algorithm}:[0-9a-fA-F]{${n}}`).join('|')}` +
     `|(${CHECKSUM_LIST_ALGORITHMS.join('|')}):file:\\S+)$`,
 );

@@ -9,6 +9,7 @@ import {
   type Pair, type YAMLMap,
 } from 'yaml';
 import type { JobIssue } from '../errors.js';
+import { quickParse } from './quick-yaml.js';
 import type { PathIssue } from './suggest.js';
 
 export const MAX_DEPTH = 64;
@@ -26,6 +27,17 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
 
 export type YamlResult = { ok: true; value: unknown; doc: Document.Parsed } | { ok: false; issues: JobIssue[] };
+
+/**
+ * The plain value of a job file written in the common block style (quick-yaml.ts), within the same budgets as
+ * parseYaml; undefined when the full parser must decide (it is then also the one to report any problem).
+ */
+export function quickYaml(text: string): { value: unknown } | undefined {
+  const scan = scanText(text);
+  if (scan.tooBig !== undefined || scan.deep) return undefined;
+  const value = quickParse(text);
+  return value === undefined ? undefined : { value };
+}
 
 export function parseYaml(text: string, lineCounter: LineCounter): YamlResult {
   const at = (offset: number, message: string): JobIssue => {

@@ -90,6 +90,11 @@ describe('outputPath', () => {
     for (const rel of ['../x', '/etc/passwd', '.', '']) assert.equal(outputPath(dir, rel), undefined, rel);
   });
   it('allows names that merely start with two dots', () => assert.equal(outputPath(dir, '..foo'), join(dir, '..foo')));
+  it('joins the same way whether the folder is written normalised or not', () => {
+    for (const folder of [dir, `${dir}/`, `${dir}/./x/..`, '/']) {
+      for (const rel of ['a/b.txt', 'a-b_c.d', 'x/.hidden', 'x/..y']) assert.equal(outputPath(folder, rel), resolve(folder, rel), `${folder} ${rel}`);
+    }
+  });
 });
 
 describe('findPathConflicts', () => {

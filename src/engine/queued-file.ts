@@ -1,0 +1,34 @@
+/**
+ * A file waiting to start: what the scheduler and the reporters need of it, and nothing more. Its FileTask (meter,
+ * progress, claim, source, report) is made only when it starts, so a job of 100,000 files does not hold 100,000 of
+ * them from the first second, nor build them all before the first request.
+ */
+import type { ResolvedFile } from '../job/resolved.js';
+import type { FileRef } from './events.js';
+
+export interface QueuedFile {
+  readonly file: ResolvedFile;
+  /** The URL's `host` (host:port), as FileTask.host: what perHost counts. */
+  readonly host: string;
+  readonly ref: FileRef;
+}
+
+export function queuedFiles(files: readonly ResolvedFile[]): QueuedFile[] {
+  const hosts = new Map<string, string>();
+  return files.map((file) => ({ file, host: hostOf(file.url, hosts), ref: { index: file.index, path: file.relPath, url: file.displayUrl } }));
+}
+
+/**
+ * `new URL(url).host`, parsed once per distinct scheme and authority: URLs that share the text up to the first `/`
+ * after `//` (the whole URL if there is none) share everything the host is read from.
+ */
+function hostOf(url: string, known: Map<string, string>): string {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  const prefix = slash === -1 ? url : url.slice(0, slash);
+  let host = known.get(prefix);
+  if (host === undefined) {
+    host = new URL(url).host;
+    known.set(prefix, host);
+  }
+  return host;
+}
