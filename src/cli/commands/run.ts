@@ -11,7 +11,6 @@ import { formatDryRun } from '../dry-run.js';
 import { maxRuntimeOf, overridesOf, reportPathOf } from '../run-flags.js';
 import { runLockLabel, withRunLock } from '../run-session.js';
 import { queueFlags, shardFlags } from '../queue-flags.js';
-import { runQueueCommand } from '../queue-run.js';
 import { selectShard } from '../../shard/shard.js';
 import { UsageError } from '../../errors.js';
 
@@ -38,7 +37,11 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(formatDryRun(frozen?.job ?? job));
     return 0;
   }
-  if (queue) return runQueueCommand(job, queue, values, { maxRuntimeMs, reportPath, command: runLockLabel('run', positionals[0]!) }, io);
+  if (queue) {
+    // Loaded only here: it brings in bullmq and ioredis, which a run without --queue should not pay for at start-up.
+    const { runQueueCommand } = await import('../queue-run.js');
+    return runQueueCommand(job, queue, values, { maxRuntimeMs, reportPath, command: runLockLabel('run', positionals[0]!) }, io);
+  }
   return withRunLock(job.dir, runLockLabel('run', positionals[0]!), () =>
     execute(
       frozen?.job ?? job,
