@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Start-up cost of pdl builds, side by side: `node bench/startup.mjs [rounds] label=path/to/bin.js …`.
+ * Start-up cost of pdl builds, side by side: `node bench/startup.mjs [rounds] label=path/to/bin.js …` (STARTUP_SKIP: a
+ * regex of scenarios to leave out).
  * Each round runs every scenario with every build, interleaved (A B A B …), under /usr/bin/time; `get` and `run`
  * fetch 1 KiB files from a server in this process, which notes when each child's first request arrives and how
  * much CPU the child had used by then (all its threads, from /proc/<pid>/task/<tid>/schedstat). Prints medians with
@@ -31,7 +32,10 @@ const server = createServer((request, response) => {
   const token = request.url.split('/')[1];
   const child = waiting.get(token);
   if (child !== undefined && !firstRequests.has(token)) {
+    if (child.pid === -1) child.pid = nodePidOf(child.timePid);
     firstRequests.set(token, [Number(process.hrtime.bigint() - child.startedAt) / 1e6, cpuMsOf(child.pid)]);
+    // Only a known pid: process.kill(-1) would signal every process there is.
+    if (child.stop && child.pid > 0) process.kill(child.pid, 'SIGKILL');
   }
   response.writeHead(200, { 'content-length': body.length });
   response.end(body);
@@ -39,6 +43,15 @@ const server = createServer((request, response) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${server.address().port}`;
 const work = mkdtempSync(join(tmpdir(), 'pdl-startup-'));
+
+/** The pid of the node process that /usr/bin/time (`timePid`) started, or -1 while there is none. */
+function nodePidOf(timePid) {
+  try {
+    return Number(readFileSync(`/proc/${timePid}/task/${timePid}/children`, 'utf8').trim().split(' ')[0]) || -1;
+  } catch {
+    return -1;
+  }
+}
 
 /** CPU ms of a process, all threads, from the scheduler's run-time counters (ns), or NaN once it is gone. */
 function cpuMsOf(pid) {
@@ -51,10 +64,10 @@ function cpuMsOf(pid) {
   }
 }
 
-function jobFile(dir, token) {
+function jobFile(dir, token, count = 10) {
   const lines = ['version: 1', 'defaults:', `  dir: ${join(dir, 'run-out')}`, '  ifExists: overwrite', 'files:'];
-  for (let i = 0; i < 10; i++) lines.push(`  - url: ${base}/${token}/f${i}.bin`, `    checksum: sha256:${sha256}`);
-  const path = join(dir, 'job10.yaml');
+  for (let i = 0; i < count; i++) lines.push(`  - url: ${base}/${token}/f${i}.bin`, `    checksum: sha256:${sha256}`);
+  const path = join(dir, `job${count}.yaml`);
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
 }
@@ -66,8 +79,13 @@ const scenarios = {
   'get 1 KiB': (bin, dir, token) => [bin, 'get', `${base}/${token}/one.bin`, '-o', join(dir, 'one.bin'), '--if-exists', 'overwrite'],
   'validate 10-file job': (bin, dir, token) => [bin, 'validate', jobFile(dir, token)],
   'run 10-file job': (bin, dir, token) => [bin, 'run', jobFile(dir, token)],
+  'run 10,000-file job (to its first request)': (bin, dir, token) => [bin, 'run', jobFile(dir, token, 10_000)],
 };
-const fetching = new Set(['get 1 KiB', 'run 10-file job']);
+// STARTUP_SKIP: a regex of scenario names to leave out, e.g. '10,000' (the longest).
+if (process.env.STARTUP_SKIP) for (const name of Object.keys(scenarios)) if (new RegExp(process.env.STARTUP_SKIP).test(name)) delete scenarios[name];
+const fetching = new Set(['get 1 KiB', 'run 10-file job', 'run 10,000-file job (to its first request)']);
+/** Killed at its first request: only the start-up is measured, not 10,000 downloads. */
+const stopAtFirstRequest = new Set(['run 10,000-file job (to its first request)']);
 
 let sequence = 0;
 async function once(scenario, build) {
@@ -80,20 +98,18 @@ async function once(scenario, build) {
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   // The pid that matters is node's, the child of /usr/bin/time.
-  const entry = { startedAt, pid: -1 };
+  const entry = { startedAt, pid: -1, timePid: child.pid, stop: stopAtFirstRequest.has(scenario) };
   waiting.set(token, entry);
   const findNode = () => {
-    try {
-      entry.pid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) || -1;
-    } catch {}
+    if (entry.pid === -1) entry.pid = nodePidOf(child.pid);
     if (entry.pid === -1 && child.exitCode === null) setTimeout(findNode, 1);
   };
   findNode();
   const code = await new Promise((resolve) => child.on('close', resolve));
   waiting.delete(token);
-  if (code !== 0) throw new Error(`${build.label} ${scenario}: exit ${code}\n${stderr}`);
-  const [wall, user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
   const first = firstRequests.get(token);
+  if (entry.stop ? first?.[1] === undefined || Number.isNaN(first[1]) : code !== 0) throw new Error(`${build.label} ${scenario}: exit ${code}\n${stderr}`);
+  const [wall, user, sys, rss] = entry.stop ? [] : readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
   rmSync(dir, { recursive: true, force: true });
   return { wall: wall * 1000, cpu: (user + sys) * 1000, rss: rss / 1024, firstMs: first?.[0], firstCpu: first?.[1] };
 }
