@@ -3,7 +3,8 @@
  * and sets the exit code. It never lets a stack trace reach the user otherwise.
  */
 import { PdlError, UsageError, EXIT_CODES } from '../errors.js';
-import { version, type CliIO } from './io.js';
+import type { CliIO } from './io.js';
+import { answerWithoutCommand } from './quick-answer.js';
 
 type Command = (argv: string[], io: CliIO) => Promise<number>;
 
@@ -22,18 +23,9 @@ const commands: Record<string, () => Promise<Command>> = {
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const verbose = argv.includes('--verbose');
   try {
-    const [name, ...rest] = argv;
-    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      // Loaded here, not at the top: the help text pulls in the option table and with it zod, which `--version` and
-      // every command that does not need it should not pay for at start-up.
-      const { mainHelp } = await import('./help.js');
-      io.stdout.write(mainHelp());
-      return name === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
-    }
-    if (name === '--version' || name === '-V' || name === 'version') {
-      io.stdout.write(`pdl ${version()}\n`);
-      return EXIT_CODES.ok;
-    }
+    const answered = answerWithoutCommand(argv, io.stdout);
+    if (answered !== undefined) return answered;
+    const [name = '', ...rest] = argv;
     const load = commands[name];
     if (!load) throw new UsageError(`unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}. See 'pdl --help'.`);
     return await (await load())(rest, io);

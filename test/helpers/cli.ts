@@ -1,4 +1,7 @@
-/** Runs the built `pdl` binary as a child process, the way users and cron do. */
+/**
+ * Runs the built `pdl` binary as a child process, the way users and cron do: dist/src/cli/bin.js is the file
+ * package.json's `bin` names, and it loads the bundled CLI (dist/bundle/) exactly as an installed copy does.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +20,12 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   /** Kill the child after this long (a test must never hang). */
   timeoutMs?: number;
+  /** Another copy of bin.js to run instead of the build's. */
+  bin?: string;
 }
 
 export function startCli(args: string[], options: CliOptions = {}): { child: ChildProcess; result: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

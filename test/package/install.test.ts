@@ -1,6 +1,7 @@
 /**
- * The package as users get it: a checkout without dist/ is packed (the `prepare` script must build it), the tarball
- * is installed into a temporary global prefix, and the installed `pdl` binary downloads a file. Dependencies are
+ * The package as users get it: a checkout without dist/ is packed (the `prepare` script must build it, the bundled
+ * CLI included), the tarball is installed into a temporary global prefix, and the installed `pdl` binary downloads a
+ * file through the bundle, hash worker included. Dependencies are
  * resolved against a registry on 127.0.0.1 that serves package-lock.json's packages from npm's local cache (filled
  * by `npm ci`), so the test never reaches beyond 127.0.0.1.
  */
@@ -8,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, readdir, readFile, symlink } from 'node:fs/promises';
+import { cp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -41,6 +42,7 @@ test('npm pack of a fresh checkout builds dist/, and the installed tarball gives
   const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const shipped = info!.files.map((f) => f.path);
   assert.ok(shipped.includes('dist/src/cli/bin.js'), `the binary is packed: ${shipped.join(', ')}`);
+  assert.ok(shipped.includes('dist/bundle/cli/pdl.js') && shipped.includes('dist/bundle/cli/hash-worker.js'), 'the bundled CLI is packed');
   assert.ok(shipped.includes('LICENSE') && shipped.includes('schemas/job.schema.json'));
   assert.deepEqual(shipped.filter((p) => p.endsWith('.map') || p.startsWith('dist/test') || p.startsWith('src/')), []);
   for (const path of shipped.filter((p) => p.endsWith('.js'))) {
@@ -64,14 +66,21 @@ test('npm pack of a fresh checkout builds dist/, and the installed tarball gives
 
   const server = await startFixtureServer();
   t.after(() => server.close());
-  const url = server.addFile('/pkg/file.bin', { size: 300_000 });
-  const out = join(dir, 'out');
-  const got = await run(pdl, ['get', url, '-o', join(out, 'file.bin'), '-c', '2', '--min-split-size', '64KiB', '--reporter', 'plain'], {
-    cwd: dir,
-    env,
-    timeout: 30_000,
-  });
-  assert.match(got.stdout + got.stderr, /file\.bin/);
-  assert.deepEqual(await readdir(out), ['file.bin']);
-  assert.equal(createHash('sha256').update(await readFile(join(out, 'file.bin'))).digest('hex'), server.file('/pkg/file.bin').sha256);
+  // Over 1 MiB with a checksum: hashed by the hash worker, which the bundle starts from its own folder.
+  const url = server.addFile('/pkg/file.bin', { size: 3 * 1024 * 1024 + 7 });
+  const sha256 = server.file('/pkg/file.bin').sha256;
+  const get = async (out: string) => {
+    const got = await run(pdl, ['get', url, '-o', join(out, 'file.bin'), '-c', '2', '--min-split-size', '64KiB', '--checksum', `sha256:${sha256}`, '--reporter', 'plain'], {
+      cwd: dir,
+      env,
+      timeout: 30_000,
+    });
+    assert.match(got.stdout + got.stderr, /file\.bin/);
+    assert.deepEqual(await readdir(out), ['file.bin']);
+    assert.equal(createHash('sha256').update(await readFile(join(out, 'file.bin'))).digest('hex'), sha256);
+  };
+  await get(join(dir, 'out'));
+  // The installed binary runs from the bundle: without the unbundled engine and hash worker it works the same.
+  for (const folder of ['engine', 'verify']) await rm(join(installed, 'dist', 'src', folder), { recursive: true });
+  await get(join(dir, 'out-again'));
 });

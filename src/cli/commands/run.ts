@@ -37,8 +37,11 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(formatDryRun(frozen?.job ?? job));
     return 0;
   }
-  // Lazily: the queue client (bullmq, ioredis) costs a plain run about a tenth of its time to the first request.
-  if (queue) return (await import('../queue-run.js')).runQueueCommand(job, queue, values, { maxRuntimeMs, reportPath, command: runLockLabel('run', positionals[0]!) }, io);
+  if (queue) {
+    // Loaded only here: it brings in bullmq and ioredis, which a run without --queue should not pay for at start-up.
+    const { runQueueCommand } = await import('../queue-run.js');
+    return runQueueCommand(job, queue, values, { maxRuntimeMs, reportPath, command: runLockLabel('run', positionals[0]!) }, io);
+  }
   return withRunLock(job.dir, runLockLabel('run', positionals[0]!), () =>
     execute(
       frozen?.job ?? job,

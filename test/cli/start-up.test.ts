@@ -1,0 +1,78 @@
+/**
+ * What the binary loads before it does anything: `--version` and `--help` need only the bin's own few modules, and a
+ * command loads the bundled CLI without the packages that only sftp://, ftp:// or --queue use. Checked by what is
+ * loaded, never by time.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertCleanStderr, runCli } from '../helpers/cli.js';
+import { fixture, KiB, sha256 } from '../helpers/engine.js';
+import { tempDir } from '../helpers/job.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The modules the binary may load before it loads the bundle: nothing else may be needed for --version or --help. */
+const BIN_MODULES = ['src/cli/bin.js', 'src/cli/quick-answer.js', 'src/cli/io.js', 'src/cli/main-help.js', 'src/exit-codes.js'];
+
+test('--version, -V, --help, -h and no arguments are answered by the bin alone; a command without the bundle says so in one line', async (t) => {
+  const copy = await tempDir(t);
+  for (const path of BIN_MODULES) {
+    await mkdir(dirname(join(copy, 'dist', path)), { recursive: true });
+    await copyFile(join(ROOT, 'dist', path), join(copy, 'dist', path));
+  }
+  await copyFile(join(ROOT, 'package.json'), join(copy, 'package.json'));
+  const bin = join(copy, 'dist', 'src', 'cli', 'bin.js');
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+
+  for (const flag of ['--version', '-V', 'version']) {
+    const result = await runCli([flag], { bin });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `pdl ${version}\n`);
+  }
+  const full = await runCli(['--help']);
+  for (const flag of ['--help', '-h', 'help']) {
+    const result = await runCli([flag], { bin });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Usage:\n {2}pdl run <job\.yaml> \[options\]/m);
+    assert.equal(result.stdout, full.stdout, 'the same text as the full build');
+  }
+  const none = await runCli([], { bin });
+  assert.equal(none.code, 2);
+  assert.match(none.stdout, /^Usage:/m);
+
+  const command = await runCli(['validate', 'jobs.yaml'], { bin, cwd: copy });
+  assert.equal(command.code, 1);
+  assertCleanStderr(command.stderr);
+  assert.match(command.stderr, /^pdl: internal error: the bundled CLI is missing \(.*dist\/bundle\/cli\/pdl\.js\); run 'npm run build'\n$/);
+});
+
+test('pdl get and pdl run without --queue load neither bullmq nor ioredis', async (t) => {
+  const { server, dir } = await fixture(t);
+  const url = server.addFile('/a.bin', { size: 100 * KiB });
+  // Lists, at exit, every CommonJS module the process loaded (ESM importing a CommonJS package loads it this way).
+  const recorder = join(dir, 'record-loads.cjs');
+  await writeFile(
+    recorder,
+    "const { isMainThread } = require('node:worker_threads');\n" +
+      "if (isMainThread) process.on('exit', () => require('node:fs').writeFileSync(process.env.PDL_TEST_LOADS, Object.keys(require.cache).join('\\n')));\n",
+  );
+  const job = join(dir, 'jobs.yaml');
+  await writeFile(job, `version: 1\ndefaults:\n  dir: ./out\nfiles:\n  - ${url}\n`);
+
+  for (const [name, args] of [
+    ['run', ['run', job]],
+    ['get', ['get', url, '-o', join(dir, 'got.bin')]],
+  ] as const) {
+    const loads = join(dir, `${name}.loads`);
+    const result = await runCli([...args], { env: { NODE_OPTIONS: `--require ${recorder}`, PDL_TEST_LOADS: loads } });
+    assert.equal(result.code, 0, result.stderr);
+    assertCleanStderr(result.stderr);
+    const loaded = (await readFile(loads, 'utf8')).split('\n');
+    assert.ok(loaded.some((path) => path.includes('/node_modules/undici/')), `${name}: the recorder saw the modules loaded`);
+    assert.deepEqual(loaded.filter((path) => /\/node_modules\/(bullmq|ioredis)\//.test(path)), [], `${name} loaded the queue's packages`);
+  }
+  assert.equal(sha256(await readFile(join(dir, 'out', 'a.bin'))), server.file('/a.bin').sha256);
+  assert.equal(sha256(await readFile(join(dir, 'got.bin'))), server.file('/a.bin').sha256);
+});
