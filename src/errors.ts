@@ -229,6 +229,20 @@ export class AllMirrorsFailedError extends PdlError {
   }
 }
 
+/**
+ * A source with several places no longer serves a file from the host a connection was given (the place there was
+ * dropped meanwhile) while other hosts still do: the connection ends quietly and its range is placed again on one
+ * of the source's hosts. Not a failure of the host and not counted as a refusal.
+ */
+export class SourceHostUnavailableError extends PdlError {
+  readonly host: string;
+
+  constructor(host: string, options?: PdlErrorOptions) {
+    super('E_SOURCE_HOST_UNAVAILABLE', 'network', `the file is no longer fetched from ${host}`, options);
+    this.host = host;
+  }
+}
+
 /** Local disk problem: ENOSPC, EACCES, EFBIG, a symlink where a .part should be, an existing file with ifExists: fail. */
 export class LocalIOError extends PdlError {
   constructor(message: string, options?: PdlErrorOptions) {

@@ -33,8 +33,8 @@ export class ConnectionPool {
     return [...this.#conns.values()];
   }
 
-  open(range: { position: number; end: number }): Connection {
-    const conn = new Connection(this.#nextId++, range, this.#generation);
+  open(host: string, range: { position: number; end: number }): Connection {
+    const conn = new Connection(this.#nextId++, host, range, this.#generation);
     this.#conns.set(conn.id, conn);
     return conn;
   }

@@ -2,7 +2,7 @@
  * One connection of a file: the range it is filling and its attempts at it. Failures are retried through the one
  * retry loop; a source's "the file changed" or "no ranges after all" goes back to the file, which restarts it.
  */
-import { ContentEncodingError, ProtocolError, RemoteChangedError } from '../errors.js';
+import { ContentEncodingError, ProtocolError, RemoteChangedError, SourceHostUnavailableError } from '../errors.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import type { ByteAnswer, ByteRequest, Validators } from '../sources/source.js';
 import type { RangeCursor } from './body-writer.js';
@@ -14,6 +14,8 @@ import { transfer, type TransferOutcome, type TransferRequest } from './transfer
 
 export class Connection {
   readonly id: number;
+  /** The host its slot was reserved on: every attempt goes there, and the slot is given back there. */
+  readonly host: string;
   readonly cursor: RangeCursor;
   /** Aborted to end this connection's current request (a stall, a split-off restart, the file failing). */
   controller = new AbortController();
@@ -36,8 +38,9 @@ export class Connection {
   handedOverAt: number | undefined;
   raced = false;
 
-  constructor(id: number, range: { position: number; end: number }, generation: number, now = Date.now()) {
+  constructor(id: number, host: string, range: { position: number; end: number }, generation: number, now = Date.now()) {
     this.id = id;
+    this.host = host;
     this.cursor = { position: range.position, end: range.end, lastByteAt: now, paused: false, received: 0 };
     this.generation = generation;
     this.start = range.position;
@@ -133,6 +136,9 @@ export async function fillRange(owner: ConnectionOwner, conn: Connection, first:
         const reason = conn.controller.signal.aborted ? conn.controller.signal.reason : error;
         if (stopped()) throw reason;
         if (reason instanceof HandedOver) return { kind: 'complete' };
+        // The source left this connection's host (a mirror dropped): the range goes to a host it still serves from.
+        // Not the host refusing, so not counted against its capacity.
+        if (reason instanceof SourceHostUnavailableError) return { kind: 'shed' };
         if (owner.shed(conn, reason)) return { kind: 'shed' };
         if (reason instanceof RemoteChangedError) return { kind: 'restart', why: 'changed' };
         // A server that answers ranges wrongly gets one more chance as a single plain stream (a body that does not
@@ -172,6 +178,7 @@ export function rangeRequest(
     ranges: f.ranges,
     held: f.remote ? { size: f.remote.size, validators: f.remote.validators } : undefined,
     first: f.first,
+    host: conn.host,
     ...(f.unlessUnchanged ? { unlessUnchanged: f.unlessUnchanged } : {}),
     signal: f.signal,
   };

@@ -19,8 +19,11 @@ export interface FileTaskContext {
   splitRules: SplitRules;
   /** Aborted when the whole run stops (Ctrl-C, --fail-fast, --max-runtime). */
   runSignal: AbortSignal;
-  /** A connection of this task ended (or a slot held for one was not used): its slot is free. */
-  released(task: { readonly host: string; readonly failed: boolean }, conn?: { readonly answered: boolean }): void;
+  /**
+   * A connection of this task ended (or a slot held for one was not used): its slot on `slot.host` (where the
+   * scheduler reserved it) is free; `answered`: the host had answered that connection.
+   */
+  released(task: { readonly failed: boolean }, slot: { readonly host: string; readonly answered?: boolean }): void;
   /** The host answered a connection of this task for the first time. */
   hostAnswered(host: string): void;
   /** An attempt to `host` failed with `reason`: true when the host is at its connection cap (shed the connection). */

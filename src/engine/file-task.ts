@@ -64,9 +64,7 @@ export class FileTask implements ConnectionOwner {
   get active(): number {
     return this.#conns.size;
   }
-  get size(): number | undefined {
-    return this.#remote?.size;
-  }
+  get size(): number | undefined { return this.#remote?.size; }
 
   /** The file has failed and is winding down (its result comes once .part/.pdl are dealt with). */
   get failed(): boolean { return this.#phase.name === 'failing'; }
@@ -98,25 +96,28 @@ export class FileTask implements ConnectionOwner {
     return this.#conns.workFor(this.file, remote, this.#part.done)?.gain ?? 0;
   }
 
-  /** The scheduler started this file: it has reserved one slot for the first connection. */
-  begin(): void {
+  /** Where a new connection of this file may go, best first (a source with mirrors has several hosts). */
+  hosts = (): readonly string[] => this.#source.hosts?.() ?? [this.host];
+
+  /** The scheduler started this file: it has reserved one slot on `host` for the first connection. */
+  begin(host: string): void {
     this.#report.started();
     this.#to({ name: 'preparing' });
-    void this.#prepare().catch((error: unknown) => {
+    void this.#prepare(host).catch((error: unknown) => {
       // Failed before any connection took the slot held for it.
-      this.#ctx.released(this);
+      this.#ctx.released(this, { host });
       this.#fail(error);
     });
   }
 
-  /** The scheduler reserved a slot for this task: start a connection on the best work, or give it back. */
-  connect(): void {
+  /** The scheduler reserved a slot on `host` for this task: start a connection on the best work, or give it back. */
+  connect(host: string): void {
     const phase = this.#phase;
-    if (phase.name === 'opening' && this.#conns.size === 0) return this.#launch({ position: 0, end: Infinity }, true);
-    if (phase.name !== 'transferring') return this.#ctx.released(this);
+    if (phase.name === 'opening' && this.#conns.size === 0) return this.#launch(host, { position: 0, end: Infinity }, true);
+    if (phase.name !== 'transferring') return this.#ctx.released(this, { host });
     const work = this.#conns.workFor(this.file, phase.remote, this.#part.done);
     if (!work) {
-      this.#ctx.released(this);
+      this.#ctx.released(this, { host });
       if (this.#conns.size === 0 && !this.#part.isComplete(phase.remote.size)) {
         // Bytes missing and nothing can fetch them (a state pdl does not write): fail rather than spin.
         this.#fail(new ProtocolError(`cannot fetch the missing bytes of ${this.file.relPath}: the server does not allow byte ranges`, { url: this.file.displayUrl }));
@@ -124,7 +125,7 @@ export class FileTask implements ConnectionOwner {
       this.#maybeFinish();
       return;
     }
-    this.#launch(this.#conns.claim(work), false);
+    this.#launch(host, this.#conns.claim(work), false);
   }
 
   /** The run was stopped: a file in flight without a connection (between ranges, verifying) finishes now. */
@@ -194,9 +195,9 @@ export class FileTask implements ConnectionOwner {
     this.#report.retried(this.#conns.rangeRef(this.ref, conn), info);
   }
 
-  answered = (): void => this.#ctx.hostAnswered(this.host);
+  answered = (conn: Connection): void => this.#ctx.hostAnswered(conn.host);
   /** Refused or dropped before an answer, while the host serves other connections of pdl: it is at its cap. */
-  shed = (conn: Connection, reason: unknown): boolean => this.#ctx.hostRefused(this.host, reason, conn.setupMs !== undefined);
+  shed = (conn: Connection, reason: unknown): boolean => this.#ctx.hostRefused(conn.host, reason, conn.setupMs !== undefined);
 
   #to(phase: Phase): void {
     if (this.#phase.name === 'finished' && phase.name !== 'finished') throw new InternalError(`${this.file.relPath}: no transition out of finished (to ${phase.name})`);
@@ -208,10 +209,10 @@ export class FileTask implements ConnectionOwner {
     return phase.name === 'transferring' || phase.name === 'failing' ? phase.remote : undefined;
   }
 
-  async #prepare(): Promise<void> {
+  async #prepare(host: string): Promise<void> {
     const start = await startFile(this.file, { hooks: this.#ctx.hooks, signal: this.#ctx.runSignal, claim: this.#claim, part: this.#part });
     if (start.action !== 'download') {
-      this.#ctx.released(this);
+      this.#ctx.released(this, { host });
       if (start.action === 'stopped') {
         this.#to({ name: 'opening', ranges: true });
         return this.#maybeFinish();
@@ -224,11 +225,11 @@ export class FileTask implements ConnectionOwner {
     else this.#to({ name: 'opening', ranges: true });
     // The slot held for the first connection: a resumed file chooses its own work (or, when every byte is there —
     // killed after the last byte but before the rename — verifies what it has).
-    this.connect();
+    this.connect(host);
   }
 
-  #launch(range: { position: number; end: number }, first: boolean): void {
-    const conn = this.#conns.open(range);
+  #launch(host: string, range: { position: number; end: number }, first: boolean): void {
+    const conn = this.#conns.open(host, range);
     conn.settled = this.#run(conn, first);
   }
 

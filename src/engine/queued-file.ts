@@ -3,7 +3,7 @@
  * progress, claim, source, report) is made only when it starts, so a job of 100,000 files does not hold 100,000 of
  * them from the first second, nor build them all before the first request.
  */
-import type { ResolvedFile } from '../job/resolved.js';
+import { fileUrls, type ResolvedFile } from '../job/resolved.js';
 import type { FileRef } from './events.js';
 
 export interface QueuedFile {
@@ -16,6 +16,15 @@ export interface QueuedFile {
 export function queuedFiles(files: readonly ResolvedFile[]): QueuedFile[] {
   const hosts = new Map<string, string>();
   return files.map((file) => ({ file, host: hostOf(file.url, hosts), ref: { index: file.index, path: file.relPath, url: file.displayUrl } }));
+}
+
+/**
+ * The hosts the file's first connection may go to, in the job's order: its URL's, then its mirrors' (the file's
+ * source may prefer another once started, see ByteSource.hosts). Parsed for the few files the scheduler looks at.
+ */
+export function queuedHosts(entry: QueuedFile): readonly string[] {
+  if (!entry.file.mirrors?.length) return [entry.host];
+  return [...new Set(fileUrls(entry.file).map((m, i) => (i === 0 ? entry.host : new URL(m.url).host)))];
 }
 
 /**

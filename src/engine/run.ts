@@ -11,7 +11,7 @@ import type { FileTaskContext } from './file-context.js';
 import { FileTask } from './file-task.js';
 import type { FileHooks } from './hooks.js';
 import { HostSlots } from './host-slots.js';
-import { queuedFiles, type QueuedFile } from './queued-file.js';
+import { queuedFiles, queuedHosts, type QueuedFile } from './queued-file.js';
 import { DEFAULT_SPLIT_RULES, type SplitRules } from './split-policy.js';
 import { nextAction, startOrder } from './scheduler.js';
 import { TokenBucket } from './token-bucket.js';
@@ -74,9 +74,9 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
     splitRules: { ...DEFAULT_SPLIT_RULES, ...options.splitRules },
     rateLimit: options.rateLimit ?? (bucket ? (bytes, signal) => bucket.take(bytes, signal) : undefined),
     runSignal: stop.signal,
-    released(task, conn) {
+    released(task, slot) {
       total--;
-      hosts.release(task.host, conn?.answered ?? false);
+      hosts.release(slot.host, slot.answered ?? false);
       // Stop now, not when the failed file has settled (after its .part is dealt with): the slot it just gave back
       // must not start another file meanwhile.
       if (task.failed && options.failFast) stop.abort('fail-fast');
@@ -100,9 +100,9 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
   const inFlight: FileTask[] = [];
   const results = new Map<number, FileResult>();
 
-  const reserve = (task: FileTask) => {
+  const reserve = (host: string) => {
     total++;
-    hosts.reserve(task.host);
+    hosts.reserve(host);
   };
 
   function pump(): void {
@@ -119,18 +119,19 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
         perHost: hosts.open,
         hostLimits,
         splitLimits,
-        queued: queued.heads().map((t) => ({ key: t.file.index, host: t.host })),
-        inFlight: inFlight.map((t) => ({ key: t.file.index, host: t.host, active: t.active, max: t.file.connections, gain: t.demand() })),
+        queued: queued.heads().map((entry) => ({ key: entry.file.index, hosts: queuedHosts(entry) })),
+        inFlight: inFlight.map((t) => ({ key: t.file.index, hosts: t.hosts(), active: t.active, max: t.file.connections, gain: t.demand() })),
       });
       if (!action) break;
       const task = action.kind === 'start' ? startTask(queued.head(action.key)) : byKey.get(action.key)!;
-      reserve(task);
+      // The slot is the host's the scheduler chose among the file's hosts; the task's connection goes there.
+      reserve(action.host);
       if (action.kind === 'start') {
         inFlight.push(task);
         void task.result.then((result) => settle(task, result));
-        task.begin();
+        task.begin(action.host);
       } else {
-        task.connect();
+        task.connect(action.host);
       }
     }
     checkEnd();
@@ -251,7 +252,7 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
 }
 
 /**
- * Files not started yet, one queue per host. Only the head of each host's queue can be the next to start (a later
+ * Files not started yet, one queue per host (a file's first URL's host, even when it has mirrors). Only the head of each host's queue can be the next to start (a later
  * file of a host at its cap is not startable either), so the scheduler looks at a handful of heads, not 10,000 files.
  */
 class HostQueues {

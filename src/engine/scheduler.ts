@@ -11,12 +11,14 @@ export interface SchedulerLimits {
 
 export interface QueuedView {
   key: number;
-  host: string;
+  /** The hosts its next connection may go to, best first (several for a file with mirrors); never empty. */
+  hosts: readonly string[];
 }
 
 export interface InFlightView {
   key: number;
-  host: string;
+  /** As for QueuedView: each connection counts against the host it goes to. */
+  hosts: readonly string[];
   /** Connections this file holds now. */
   active: number;
   /** Connections this file may hold (its `connections`). */
@@ -46,7 +48,8 @@ export interface SchedulerState {
   inFlight: readonly InFlightView[];
 }
 
-export type SchedulerAction = { kind: 'start'; key: number } | { kind: 'connect'; key: number };
+/** `host`: where the slot is reserved (the file's best host that is free). */
+export type SchedulerAction = { kind: 'start'; key: number; host: string } | { kind: 'connect'; key: number; host: string };
 
 export function nextAction(state: SchedulerState): SchedulerAction | null {
   const { limits } = state;
@@ -55,12 +58,21 @@ export function nextAction(state: SchedulerState): SchedulerAction | null {
 
   // A file in flight with no connection at all (between ranges, restarting) comes before anything new.
   for (const file of state.inFlight) {
-    if (file.active === 0 && file.gain === Infinity && hostFree(file.host)) return { kind: 'connect', key: file.key };
+    if (file.active !== 0 || file.gain !== Infinity) continue;
+    const host = file.hosts.find(hostFree);
+    if (host !== undefined) return { kind: 'connect', key: file.key, host };
   }
   // A file waiting for a busy host does not block files on other hosts.
-  const next = state.queued.find((file) => hostFree(file.host));
+  let next: { key: number; host: string } | undefined;
+  for (const file of state.queued) {
+    const host = file.hosts.find(hostFree);
+    if (host !== undefined) {
+      next = { key: file.key, host };
+      break;
+    }
+  }
   if (next) {
-    if (state.inFlight.length < limits.files) return { kind: 'start', key: next.key };
+    if (state.inFlight.length < limits.files) return { kind: 'start', ...next };
     // A file winding down (every byte in and being verified, or failed) holds no connection but still counts
     // against limits.files until it settles, a moment from now. Keep the slot for the file that starts then:
     // splitting a range into it would leave that file waiting for the range to end instead.
@@ -68,12 +80,14 @@ export function nextAction(state: SchedulerState): SchedulerAction | null {
   }
   // A new file's first connection is not held back by a host's slow start: files do not wait on each other's answers.
   const splitFree = (host: string) => hostFree(host) && (state.perHost.get(host) ?? 0) < (state.splitLimits?.get(host) ?? Infinity);
-  let best: InFlightView | undefined;
+  let best: { file: InFlightView; host: string } | undefined;
   for (const file of state.inFlight) {
-    if (file.gain <= 0 || file.active >= file.max || !splitFree(file.host)) continue;
-    if (!best || file.gain > best.gain) best = file;
+    if (file.gain <= 0 || file.active >= file.max || (best && file.gain <= best.file.gain)) continue;
+    // A file with mirrors splits onto its best host with room: a host at its cap does not cap the file.
+    const host = file.hosts.find(splitFree);
+    if (host !== undefined) best = { file, host };
   }
-  return best ? { kind: 'connect', key: best.key } : null;
+  return best ? { kind: 'connect', key: best.file.key, host: best.host } : null;
 }
 
 /** Start order: higher priority first, ties keep job-file order. */

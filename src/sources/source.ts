@@ -48,6 +48,11 @@ export interface ByteRequest {
   first: boolean;
   /** Only if the file differs from this version (`ifExists: newer`): otherwise the answer is `not-modified`. */
   unlessUnchanged?: { size: number; validators: Validators } | undefined;
+  /**
+   * The host the caller holds a connection slot on (one of `hosts()`): a source with several places serves the
+   * request from that host, or throws SourceHostUnavailableError when it no longer serves from there.
+   */
+  host?: string;
   signal: AbortSignal;
 }
 
@@ -104,6 +109,11 @@ export interface ByteSource {
   /** Where requests go now, when that is not where they went first (the end of a redirect). */
   readonly finalUrl?: string | undefined;
   open(request: ByteRequest): Promise<OpenResult>;
+  /**
+   * The hosts a new connection of this file could go to now, best first; never empty. Per-host connection limits
+   * count against the one chosen (passed back as ByteRequest.host). Without it: the host of `displayUrl`'s origin.
+   */
+  hosts?(): readonly string[];
   /**
    * The bytes served since the file last started failed its checksum. A source that can fetch them from somewhere
    * else answers why the file starts again (the caller then does); undefined leaves it to the caller's own rule.

@@ -51,6 +51,12 @@ export interface ParallelLimit {
   retryAfter?: string;
 }
 
+/** Requests served at once across several servers (one file's mirrors): the most seen together. */
+export interface ServingGroup {
+  serving: number;
+  peak: number;
+}
+
 /** What a file looks like right now, for computing expectations. */
 export interface ServedFile {
   path: string;
@@ -93,10 +99,13 @@ export class FixtureServer {
   #parallelLimit: ParallelLimit | undefined;
   /** Requests in flight that were not refused by the parallel limit. */
   #serving = 0;
+  /** Shared with other servers, when given (FixtureServerOptions.group). */
+  readonly group: ServingGroup | undefined;
 
-  constructor(http: Server, origin: string, parallelLimit?: ParallelLimit) {
+  constructor(http: Server, origin: string, parallelLimit?: ParallelLimit, group?: ServingGroup) {
     this.#http = http;
     this.origin = origin;
+    this.group = group;
     this.setParallelLimit(parallelLimit);
     http.on('connection', (socket: Socket) => this.#onConnection(socket));
     http.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
@@ -256,6 +265,11 @@ export class FixtureServer {
     this.#serving++;
     s.maxConcurrentServed = Math.max(s.maxConcurrentServed, this.#serving);
     res.once('close', () => this.#serving--);
+    const group = this.group;
+    if (group) {
+      group.peak = Math.max(group.peak, ++group.serving);
+      res.once('close', () => group.serving--);
+    }
 
     this.#respond(res, record).catch((error: unknown) => {
       // A fixture bug must not hang the test: fail the response loudly.
@@ -281,6 +295,8 @@ export interface FixtureServerOptions {
   port?: number;
   /** Serve at most this many requests at once; see ParallelLimit and FixtureServer.setParallelLimit. */
   parallelLimit?: ParallelLimit;
+  /** Count requests served at once together with the other servers given the same group. */
+  group?: ServingGroup;
 }
 
 export async function startFixtureServer(options: FixtureServerOptions = {}): Promise<FixtureServer> {
@@ -295,5 +311,5 @@ export async function startFixtureServer(options: FixtureServerOptions = {}): Pr
     });
   });
   const { port } = http.address() as AddressInfo;
-  return new FixtureServer(http, `http://${host}:${port}`, options.parallelLimit);
+  return new FixtureServer(http, `http://${host}:${port}`, options.parallelLimit, options.group);
 }

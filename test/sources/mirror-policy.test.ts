@@ -1,8 +1,9 @@
-/** The pure parts of mirrors: which mirror a validator belongs to, which mirror the next connection uses, run-wide rank. */
+/** The pure parts of mirrors: which mirror a validator belongs to, where the next connection goes, run-wide rank, digest proof. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpStatusError, NetworkError } from '../../src/errors.js';
-import { MirrorSlot, pickMirror } from '../../src/sources/mirrors/mirror-slot.js';
+import { MirrorSlot, rankMirrors } from '../../src/sources/mirrors/mirror-slot.js';
+import { agreesWith, digestProof } from '../../src/sources/mirrors/digest-proof.js';
 import { MirrorRanking } from '../../src/sources/mirrors/ranking.js';
 import { tagValidators, untagValidators } from '../../src/sources/mirrors/validator-tag.js';
 import type { ByteSource } from '../../src/sources/source.js';
@@ -28,6 +29,8 @@ test('validators name their mirror and come back as the mirror sent them', () =>
 
 const source = (name: string) => ({ displayUrl: name, open: () => Promise.reject(new Error('unused')) }) as ByteSource;
 const slots = (...hosts: string[]) => hosts.map((host, i) => new MirrorSlot(i, source(host), host));
+/** The mirror a connection takes when every host has room. */
+const pickMirror = (all: MirrorSlot[], penalty: (host: string) => number, now: number) => rankMirrors(all, penalty, now)[0];
 
 test('the next connection goes to an unmeasured idle mirror first, then to the best throughput, never a dropped one', () => {
   const none = () => 0;
@@ -62,6 +65,23 @@ test('a host the run demoted is used only when no other is left', () => {
   assert.equal(pickMirror([a!, b!], penalty, 0), a);
 });
 
+test('the ranking behind the pick: where a connection goes when the better hosts are at their cap', () => {
+  const none = () => 0;
+  const [a, b, c, d] = slots('a', 'b', 'c', 'd');
+  const order = () => rankMirrors([a!, b!, c!, d!], none, 1000).map((slot) => slot.host);
+  assert.deepEqual(order(), ['a', 'b', 'c', 'd'], 'nothing measured: the job order');
+  a!.opened(0);
+  b!.opened(0);
+  c!.opened(0);
+  a!.bytes = 1000; // 1 byte/ms
+  b!.bytes = 5000; // 5 bytes/ms
+  assert.deepEqual(order(), ['d', 'c', 'b', 'a'], 'untried first, then asked-but-unmeasured, then by throughput');
+  d!.dropped = 'gone';
+  c!.bytes = 2000;
+  assert.deepEqual(order(), ['b', 'c', 'a'], 'a dropped mirror is not listed');
+  assert.deepEqual(rankMirrors([a!, b!, c!], (host) => (host === 'b' ? 2 : 0), 1000).map((slot) => slot.host), ['c', 'a', 'b'], 'a demoted host comes last');
+});
+
 test('a mirror is dropped at once for a refusal, after two failures in a row otherwise', () => {
   const [a, b] = slots('a', 'b');
   assert.equal(a!.failed(new HttpStatusError(404, 'HTTP 404'), false), true);
@@ -76,4 +96,27 @@ test('the run ranks a host after the others once it failed for two files', () =>
   assert.deepEqual(ranking.order(['a', 'b', 'c']), [0, 1, 2], 'one failure may be the file');
   ranking.failed('a');
   assert.deepEqual(ranking.order(['a', 'b', 'c']), [1, 2, 0]);
+});
+
+test('a Repr-Digest proves mirrors serve one file only when each announces the same digest and size', () => {
+  const sha256 = (hex: string) => ({ algorithm: 'sha256' as const, hex, source: 'Repr-Digest' });
+  const sha512 = (hex: string) => ({ algorithm: 'sha512' as const, hex, source: 'Repr-Digest' });
+  const answer = (size: number | undefined, digests: ReturnType<typeof sha256 | typeof sha512>[], encoded = false) => ({ size, digests, encoded });
+  assert.equal(digestProof(answer(10, [])), undefined, 'no digest');
+  assert.equal(digestProof(answer(undefined, [sha256('aa')])), undefined, 'no size');
+  assert.equal(digestProof(answer(10, [sha256('aa')], true)), undefined, 'a content-coded body');
+  const proof = digestProof(answer(10, [sha256('aa'), sha512('bb')]))!;
+  const cases: Array<[string, ReturnType<typeof answer>, boolean]> = [
+    ['the same sha256', answer(10, [sha256('aa')]), true],
+    ['the same sha512', answer(10, [sha512('bb')]), true],
+    ['both the same', answer(10, [sha256('aa'), sha512('bb')]), true],
+    ['another digest', answer(10, [sha256('cc')]), false],
+    ['one agrees, one contradicts', answer(10, [sha256('aa'), sha512('cc')]), false],
+    ['no digest', answer(10, []), false],
+    ['another size', answer(11, [sha256('aa')]), false],
+    ['no size', answer(undefined, [sha256('aa')]), false],
+    ['content-coded', answer(10, [sha256('aa')], true), false],
+  ];
+  for (const [name, other, agrees] of cases) assert.equal(agreesWith(proof, other), agrees, name);
+  assert.equal(agreesWith(digestProof(answer(10, [sha256('aa')]))!, answer(10, [sha512('bb')])), false, 'no algorithm in common');
 });

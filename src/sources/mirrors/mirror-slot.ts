@@ -72,26 +72,31 @@ export function isHard(error: unknown): boolean {
 }
 
 /**
- * The mirror for the next connection of a file whose bytes may come from several: a mirror not measured yet and
- * idle first (so each gets measured), else the best measured throughput per connection. Hosts the run demoted
- * come only after the others.
+ * The healthy mirrors in the order the next connection of a file whose bytes may come from several should try them:
+ * a mirror not measured yet and idle first (so each gets measured), then by measured throughput per connection.
+ * Hosts the run demoted come only after the others. The first is the pick when every host has room; the rest are
+ * where a connection goes when the hosts before are at their connection cap.
  */
-export function pickMirror(slots: readonly MirrorSlot[], penalty: (host: string) => number, now: number): MirrorSlot | undefined {
-  const healthy = slots.filter((slot) => slot.healthy);
-  if (healthy.length === 0) return undefined;
-  const least = Math.min(...healthy.map((slot) => penalty(slot.host)));
-  const ranked = healthy.filter((slot) => penalty(slot.host) === least);
-  const untried = ranked.find((slot) => slot.bytes === 0 && slot.inFlight === 0 && slot.busyMs === 0 && slot.failures === 0);
-  if (untried) return untried;
+export function rankMirrors(slots: readonly MirrorSlot[], penalty: (host: string) => number, now: number): MirrorSlot[] {
+  const untried = (slot: MirrorSlot) => slot.bytes === 0 && slot.inFlight === 0 && slot.busyMs === 0 && slot.failures === 0;
   // A mirror asked but not answered yet is not known to be slow: it ranks above every measured one, so one early
   // measurement of the first mirror does not draw every connection to it. Ties go to the mirror with fewer connections.
   const score = (slot: MirrorSlot) => slot.rate(now) ?? (slot.inFlight > 0 ? Infinity : 0);
-  let best = ranked[0]!;
-  for (const slot of ranked) {
-    const [rate, bestRate] = [score(slot), score(best)];
-    if (rate > bestRate || (rate === bestRate && slot.inFlight < best.inFlight)) best = slot;
-  }
-  return best;
+  const keyed = slots.filter((slot) => slot.healthy).map((slot) => ({ slot, penalty: penalty(slot.host), untried: untried(slot), score: score(slot) }));
+  keyed.sort(
+    (a, b) =>
+      a.penalty - b.penalty ||
+      Number(b.untried) - Number(a.untried) ||
+      (a.score === b.score ? 0 : a.score > b.score ? -1 : 1) ||
+      a.slot.inFlight - b.slot.inFlight ||
+      a.slot.index - b.slot.index,
+  );
+  return keyed.map((k) => k.slot);
+}
+
+/** The mirror for the next connection when every host has room (rankMirrors' first). */
+export function pickMirror(slots: readonly MirrorSlot[], penalty: (host: string) => number, now: number): MirrorSlot | undefined {
+  return rankMirrors(slots, penalty, now)[0];
 }
 
 export function reasonOf(error: unknown): string {

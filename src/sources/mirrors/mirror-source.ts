@@ -1,14 +1,16 @@
 /**
  * One file at several places (`urls:`), as one ByteSource. Without proof that the mirrors serve the same bytes (a
- * checksum), every byte of the file comes from one mirror, and moving to another starts the file again. With a
- * checksum, each connection goes to the mirror that serves fastest, a failing mirror is dropped and the others
- * go on, and when the checksum fails the mirrors are tried one at a time until the one that served wrong bytes is
- * found and named.
+ * checksum, or a Repr-Digest every mirror in use announces alike: digest-proof.ts), every byte of the file comes
+ * from one mirror, and moving to another starts the file again. With proof, each connection goes to the mirror
+ * that serves fastest among the hosts with room (hosts(): the scheduler counts each connection against its
+ * mirror's host), a failing mirror is dropped and the others go on, and when the file fails its digest the mirrors
+ * are tried one at a time until the one that served wrong bytes is found and named.
  */
-import { AllMirrorsFailedError, InterruptedError, StallError } from '../../errors.js';
+import { AllMirrorsFailedError, InterruptedError, SourceHostUnavailableError, StallError } from '../../errors.js';
 import type { ByteAnswer, ByteRequest, ByteSource, OpenResult, ServedBy, Validators } from '../source.js';
+import { agreesWith, digestProof, type DigestProof } from './digest-proof.js';
 import { meteredBody } from './metered-body.js';
-import { MirrorSlot, pickMirror, reasonOf } from './mirror-slot.js';
+import { MirrorSlot, rankMirrors, reasonOf } from './mirror-slot.js';
 import type { MirrorRanking } from './ranking.js';
 import { tagValidators, untagValidators } from './validator-tag.js';
 
@@ -34,6 +36,8 @@ export class MirrorSource implements ByteSource {
   #owner: MirrorSlot | undefined;
   /** After a checksum mismatch with bytes from several mirrors: the suspects, tried one at a time for the whole file. */
   #suspects: MirrorSlot[] | undefined;
+  /** Without a checksum: the digest and size the owner announced, which other mirrors must announce too. */
+  #proof: { mirror: MirrorSlot; announced: DigestProof } | undefined;
 
   constructor(options: MirrorSourceOptions) {
     this.#o = options;
@@ -48,7 +52,14 @@ export class MirrorSource implements ByteSource {
 
   /** One mirror serves the whole file: nothing proves the mirrors' bytes are one version, or a bad one is sought. */
   get #single(): boolean {
-    return !this.#o.proven || this.#suspects !== undefined;
+    return !(this.#o.proven || this.#proof !== undefined) || this.#suspects !== undefined;
+  }
+
+  hosts(): readonly string[] {
+    const slots = this.#single ? [this.#choose(undefined)].filter((slot) => slot !== undefined) : this.#ranked();
+    const hosts = [...new Set(slots.map((slot) => slot.host))];
+    // Every mirror dropped: a connection still goes somewhere, and its open() says that every mirror failed.
+    return hosts.length > 0 ? hosts : [this.#slots[0]!.host];
   }
 
   async open(request: ByteRequest): Promise<OpenResult> {
@@ -58,6 +69,8 @@ export class MirrorSource implements ByteSource {
     const taggedSlot = tagged === undefined ? undefined : this.#slots[tagged.mirror];
     if (fresh && request.first) {
       for (const slot of this.#slots) slot.round = 0;
+      // The file starts from nothing: the answer to this request proves (or not) what the others must announce.
+      this.#proof = undefined;
       if (!this.#single) this.#owner = undefined;
       // `ifExists: newer`: ask the mirror the kept copy came from whether it changed.
       if (taggedSlot?.healthy && this.#owner === undefined) this.#owner = taggedSlot;
@@ -68,8 +81,10 @@ export class MirrorSource implements ByteSource {
     }
     let lastError: unknown;
     for (let tries = 0; tries <= this.#slots.length; tries++) {
-      const slot = this.#choose();
-      if (slot === undefined) throw this.#allFailed();
+      const slot = this.#choose(request.host);
+      if (slot === undefined && !this.#slots.some((s) => s.healthy)) throw this.#allFailed();
+      // The connection's slot is on a host this file is no longer fetched from: it is placed again (hosts()).
+      if (slot === undefined || (request.host !== undefined && slot.host !== request.host)) throw new SourceHostUnavailableError(request.host!, { url: this.displayUrl });
       if (this.#single && slot !== this.#owner) {
         const from = this.#owner;
         this.#owner = slot;
@@ -123,13 +138,18 @@ export class MirrorSource implements ByteSource {
     }));
   }
 
-  #choose(): MirrorSlot | undefined {
-    if (!this.#single) return pickMirror(this.#slots, (host) => this.#o.ranking.penalty(host), this.#now());
+  /** The mirror for a connection (on `host`, when the connection's slot is there); in one-mirror mode, host aside. */
+  #choose(host: string | undefined): MirrorSlot | undefined {
+    if (!this.#single) return this.#ranked().find((slot) => host === undefined || slot.host === host);
     if (this.#owner?.healthy) return this.#owner;
     const suspect = this.#suspects?.find((slot) => slot.healthy);
     if (suspect) return suspect;
     const order = this.#o.ranking.order(this.#slots.map((slot) => slot.host));
     return order.map((i) => this.#slots[i]!).find((slot) => slot.healthy);
+  }
+
+  #ranked(): MirrorSlot[] {
+    return rankMirrors(this.#slots, (host) => this.#o.ranking.penalty(host), this.#now());
   }
 
   /** Ask one mirror; `next` when another mirror should be asked instead. */
@@ -169,8 +189,20 @@ export class MirrorSource implements ByteSource {
       this.#dropped(slot);
       return { kind: 'next', error: new Error(String(slot.dropped)) };
     }
+    const proof = this.#proof;
+    if (!this.#o.proven && proof !== undefined && slot !== proof.mirror && !agreesWith(proof.announced, answer)) {
+      // Closed before a byte is taken: nothing shows its bytes are the file the others serve.
+      answer.close();
+      slot.dropped = `does not announce the same Repr-Digest as ${proof.mirror.source.displayUrl}`;
+      this.#dropped(slot);
+      return { kind: 'next', error: new Error(String(slot.dropped)) };
+    }
     slot.validators ??= answer.validators;
     if (this.#owner === undefined) this.#owner = slot;
+    if (!this.#o.proven && this.#proof === undefined && slot === this.#owner) {
+      const announced = digestProof(answer);
+      if (announced !== undefined) this.#proof = { mirror: slot, announced };
+    }
     const validators = slot === this.#owner ? tagValidators(slot.index, answer.validators) : held!.validators;
     return { kind: 'done', result: { kind: 'bytes', answer: this.#metered(slot, answer, validators, request.signal) } };
   }

@@ -1,0 +1,105 @@
+/**
+ * A file's mirrors through the engine's scheduler and per-host caps (each connection counts against its mirror's
+ * host), and Repr-Digest agreement as the proof that lets mirrors without a checksum serve one file together.
+ * Counted at the servers: requests served at once per server and across both (mirrorServers' group), bytes each sent.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FixtureServer } from '../helpers/fixture-server.js';
+import { mirrorServers } from '../helpers/mirror-servers.js';
+import { makeJob, tempDir, type FileInput } from '../helpers/job.js';
+import { assertDownloaded, KiB, MiB, run } from '../helpers/engine.js';
+
+function mirrored(urls: string[], file: Partial<FileInput> = {}): FileInput {
+  return { url: urls[0]!, mirrors: urls.slice(1).map((url) => ({ url, displayUrl: url })), relPath: 'data.bin', ...file };
+}
+
+const checksumOf = (server: FixtureServer, path: string) => ({ algorithm: 'sha256' as const, hex: server.file(path).sha256 });
+
+test('perHost applies to each mirror\'s host: two mirrors at perHost 2 serve one file over 4 connections, never more than 2 each', async (t) => {
+  const [a, b] = await mirrorServers(t, 2);
+  for (const s of [a!, b!]) s.addFile('/data.bin', { size: 4 * MiB, seed: 'data', throttle: 1 * MiB });
+  const dir = await tempDir(t);
+  const file = mirrored([a!.url('/data.bin'), b!.url('/data.bin')], { connections: 4, checksum: checksumOf(a!, '/data.bin') });
+  const { summary } = await run(makeJob(dir, [file], { perHost: 2 }));
+  assert.equal(summary.done, 1, JSON.stringify(summary.files));
+  await assertDownloaded(dir, 'data.bin', a!.file('/data.bin').sha256);
+  assert.ok(a!.stats.maxConcurrentServed <= 2 && b!.stats.maxConcurrentServed <= 2, `${a!.stats.maxConcurrentServed} / ${b!.stats.maxConcurrentServed}`);
+  assert.ok(a!.stats.bytesServed > 0 && b!.stats.bytesServed > 0, `${a!.stats.bytesServed} / ${b!.stats.bytesServed}`);
+  // More at once than one host may have: the cap did not hold the whole file.
+  assert.equal(a!.group!.peak, 4);
+});
+
+test('a mirror dropped mid-file: its connections move to the other host (within its cap) and the file completes', async (t) => {
+  const [flaky, good] = await mirrorServers(t, 2);
+  flaky!.addFile('/data.bin', { size: 4 * MiB, seed: 'data', throttle: 2 * MiB, faults: [{ type: 'reset', afterBytes: 256 * KiB }] });
+  good!.addFile('/data.bin', { size: 4 * MiB, seed: 'data', throttle: 2 * MiB });
+  const dir = await tempDir(t);
+  const file = mirrored([flaky!.url('/data.bin'), good!.url('/data.bin')], { connections: 4, retries: 5, checksum: checksumOf(good!, '/data.bin') });
+  const { summary } = await run(makeJob(dir, [file], { perHost: 2 }));
+  assert.equal(summary.done, 1, JSON.stringify(summary.files));
+  await assertDownloaded(dir, 'data.bin', good!.file('/data.bin').sha256);
+  const served = summary.files[0]!.served!;
+  assert.ok(served[0]!.dropped, JSON.stringify(served));
+  assert.ok(flaky!.stats.bytesServed > 0, 'the first mirror served a part before it was dropped');
+  assert.ok(good!.stats.maxConcurrentServed <= 2, String(good!.stats.maxConcurrentServed));
+  // Once dropped, its host gets no more requests: two failures, plus at most the connections open at that moment.
+  assert.ok(flaky!.stats.requests <= 2 + 2, String(flaky!.stats.requests));
+});
+
+test('without a checksum, mirrors announcing the same Repr-Digest serve ranges of one file together', async (t) => {
+  const [a, b] = await mirrorServers(t, 2);
+  for (const s of [a!, b!]) s.addFile('/data.bin', { size: 2 * MiB, seed: 'data', throttle: 2 * MiB, digest: 'repr-digest-sha256' });
+  const dir = await tempDir(t);
+  const { summary } = await run(makeJob(dir, [mirrored([a!.url('/data.bin'), b!.url('/data.bin')], { connections: 4 })]));
+  assert.equal(summary.done, 1, JSON.stringify(summary.files));
+  await assertDownloaded(dir, 'data.bin', a!.file('/data.bin').sha256);
+  const served = summary.files[0]!.served!;
+  assert.ok(served[0]!.bytes > 0 && served[1]!.bytes > 0, JSON.stringify(served));
+  assert.ok(a!.stats.bytesServed > 0 && b!.stats.bytesServed > 0, `${a!.stats.bytesServed} / ${b!.stats.bytesServed}`);
+});
+
+for (const [what, digest] of [
+  ['announces another Repr-Digest', 'wrong-repr-digest'],
+  ['announces no digest', undefined],
+] as const) {
+  test(`without a checksum, a mirror that ${what} is not combined: it is dropped before any byte is taken`, async (t) => {
+    const [a, b] = await mirrorServers(t, 2);
+    a!.addFile('/data.bin', { size: 2 * MiB, seed: 'data', throttle: 2 * MiB, digest: 'repr-digest-sha256' });
+    b!.addFile('/data.bin', { size: 2 * MiB, seed: 'data', throttle: 2 * MiB, ...(digest ? { digest } : {}) });
+    const dir = await tempDir(t);
+    const { summary, of } = await run(makeJob(dir, [mirrored([a!.url('/data.bin'), b!.url('/data.bin')], { connections: 4 })]));
+    assert.equal(summary.done, 1, JSON.stringify(summary.files));
+    await assertDownloaded(dir, 'data.bin', a!.file('/data.bin').sha256);
+    const served = summary.files[0]!.served!;
+    assert.equal(served[1]!.bytes, 0, JSON.stringify(served));
+    assert.ok(b!.stats.requests >= 1, 'the second mirror was asked');
+    assert.match(served[1]!.dropped ?? '', /does not announce the same Repr-Digest as http:\/\/127\.0\.0\.1/);
+    assert.ok(of('run:note').some((n) => n.message.includes(b!.url('/data.bin')) && /Repr-Digest/.test(n.message)), JSON.stringify(of('run:note')));
+  });
+}
+
+test('without a checksum, a mirror announcing the agreed Repr-Digest but serving other bytes is found and named', async (t) => {
+  const [a, b] = await mirrorServers(t, 2);
+  a!.addFile('/data.bin', { size: 1 * MiB, seed: 'data', throttle: 2 * MiB, digest: 'repr-digest-sha256' });
+  const agreed = `sha-256=:${Buffer.from(a!.file('/data.bin').sha256, 'hex').toString('base64')}:`;
+  b!.addFile('/data.bin', { size: 1 * MiB, seed: 'other', throttle: 2 * MiB, headers: { 'Repr-Digest': agreed } });
+  const dir = await tempDir(t);
+  const { summary, of } = await run(makeJob(dir, [mirrored([a!.url('/data.bin'), b!.url('/data.bin')], { connections: 4 })]));
+  assert.equal(summary.done, 1, JSON.stringify(summary.files));
+  await assertDownloaded(dir, 'data.bin', a!.file('/data.bin').sha256);
+  assert.ok(b!.stats.bytesServed > 0, 'the second mirror served ranges: its digest agreed');
+  const warning = of('run:note').find((n) => /served wrong bytes/.test(n.message));
+  assert.ok(warning?.message.includes(b!.url('/data.bin')), JSON.stringify(of('run:note')));
+  assert.deepEqual(summary.files[0]!.served!.map((m) => m.bad === true), [false, true]);
+});
+
+test('without a checksum, a Repr-Digest only the second mirror announces proves nothing: the first serves the whole file', async (t) => {
+  const [a, b] = await mirrorServers(t, 2);
+  a!.addFile('/data.bin', { size: 2 * MiB, seed: 'data', throttle: 4 * MiB });
+  b!.addFile('/data.bin', { size: 2 * MiB, seed: 'data', throttle: 4 * MiB, digest: 'repr-digest-sha256' });
+  const dir = await tempDir(t);
+  const { summary } = await run(makeJob(dir, [mirrored([a!.url('/data.bin'), b!.url('/data.bin')], { connections: 4 })]));
+  assert.equal(summary.done, 1, JSON.stringify(summary.files));
+  assert.equal(b!.stats.requests, 0);
+});
