@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Splitting scenarios (issue 9, §3): the built pdl CLI against the test fixture server, which can throttle each
 // response, make one response crawl, and refuse requests past a parallel limit — per scenario, which nginx cannot.
+// The mirror-* scenarios (issue 10) serve one file from one or two fixture servers (127.0.0.1, 127.0.0.2) through a
+// job file with `urls:` and the file's checksum (the proof that lets mirrors serve ranges together) and the limits given.
 // Usage: npm run bench -- splitting   (or, after `npm run build`: node bench/splitting.mjs [scenario-id]...)
 // Env: RUNS (default 1), BENCH_TIMEOUT (seconds per run, default 120; the straggler run is capped at 60).
 // Prints a Markdown table and writes it to bench/out/splitting-<stamp>.md. Exits 1 if a run failed its check.
@@ -8,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -80,6 +82,40 @@ const SCENARIOS = [
     args: ['-c', '8'],
     target: '≤ 64 requests',
   },
+  // Issue 10: two mirrors against one. Run them as a group (the pairs interleave round by round): e.g.
+  // RUNS=3 node bench/splitting.mjs mirror1-default mirror2-default mirror1-c8-ph4 mirror2-c8-ph4
+  {
+    id: 'mirror1-default',
+    title: '16 MB at 1 MB/s per connection, one URL, defaults (connections 8, perHost 8)',
+    file: { size: 16 * MB, throttle: 1 * MB },
+    mirrors: 1,
+    args: [],
+  },
+  {
+    id: 'mirror2-default',
+    title: '16 MB at 1 MB/s per connection, two mirrors, defaults (connections 8, perHost 8)',
+    file: { size: 16 * MB, throttle: 1 * MB },
+    mirrors: 2,
+    args: [],
+    target: 'as one URL: the file\'s 8 connections are the cap',
+  },
+  {
+    id: 'mirror1-c8-ph4',
+    title: '16 MB at 1 MB/s per connection, one URL, -c 8, perHost 4',
+    file: { size: 16 * MB, throttle: 1 * MB },
+    mirrors: 1,
+    limits: { perHost: 4 },
+    args: ['-c', '8'],
+  },
+  {
+    id: 'mirror2-c8-ph4',
+    title: '16 MB at 1 MB/s per connection, two mirrors, -c 8, perHost 4',
+    file: { size: 16 * MB, throttle: 1 * MB },
+    mirrors: 2,
+    limits: { perHost: 4 },
+    args: ['-c', '8'],
+    target: '≈ 2× faster than one URL (4 connections per host)',
+  },
 ];
 
 function sha256File(path) {
@@ -117,7 +153,45 @@ function runCli(args, timeoutS) {
   });
 }
 
+/** A mirror-* scenario: the file on `mirrors` servers, fetched by `pdl run` of a job file listing them. */
+async function runMirrorScenario(scenario, workDir) {
+  const servers = [];
+  try {
+    for (let i = 0; i < scenario.mirrors; i++) servers.push(await startFixtureServer({ host: `127.0.0.${i + 1}` }));
+    const path = `/${scenario.id}.bin`;
+    const urls = servers.map((server) => server.addFile(path, { ...scenario.file, seed: scenario.id }));
+    const out = join(workDir, `${scenario.id}.bin`);
+    await rm(out, { force: true });
+    const job = join(workDir, `${scenario.id}.yaml`);
+    const limits = Object.entries(scenario.limits ?? {}).map(([key, value]) => `  ${key}: ${value}\n`).join('');
+    const sha = servers[0].file(path).sha256;
+    await writeFile(job, `dir: ${JSON.stringify(workDir)}\n${limits ? `limits:\n${limits}` : ''}files:\n  - urls: ${JSON.stringify(urls)}\n    path: ${scenario.id}.bin\n    checksum: sha256:${sha}\n`);
+    const timeoutS = Math.min(scenario.timeoutS ?? TIMEOUT_S, TIMEOUT_S);
+    const run = await runCli(['run', job, ...scenario.args, '--quiet'], timeoutS);
+    let result;
+    if (run.code === null) result = `> ${timeoutS} s (killed)`;
+    else if (run.code !== 0) result = `FAILED (exit ${run.code})`;
+    else result = (await sha256File(out)) === sha ? 'done' : 'FAILED (wrong bytes)';
+    const sum = (key) => servers.reduce((total, server) => total + server.stats[key], 0);
+    return {
+      wall: run.code === null ? `> ${timeoutS}` : run.wallS.toFixed(2),
+      wallS: run.wallS,
+      requests: sum('requests'),
+      refusals: sum('refusals'),
+      // Per server: the per-host cap is what this shows.
+      maxServed: Math.max(...servers.map((server) => server.stats.maxConcurrentServed)),
+      servedMiB: sum('bytesServed') / MiB,
+      result,
+      ok: result === 'done',
+      tail: run.tail,
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.close()));
+  }
+}
+
 async function runScenario(scenario, workDir) {
+  if (scenario.mirrors) return runMirrorScenario(scenario, workDir);
   const server = await startFixtureServer(scenario.server ?? {});
   try {
     const path = `/${scenario.id}.bin`;
@@ -181,7 +255,7 @@ const median = (xs) => {
 const fmt = (x) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 const span = (xs) => (fmt(Math.min(...xs)) !== fmt(Math.max(...xs)) ? ` (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '');
 const summary = [
-  '| scenario | wall, s: median (min–max) | requests | refusals | most served at once | served MiB | result | issue target |',
+  '| scenario | wall, s: median (min–max) | requests | refusals | most served at once (per server) | served MiB | result | issue target |',
   '|---|---|---|---|---|---|---|---|',
 ];
 for (const scenario of chosen) {
@@ -196,14 +270,20 @@ for (const scenario of chosen) {
 const c1 = rows.filter((r) => r.scenario.id === 'rate-c1' && r.ok).map((r) => r.wallS);
 const c8 = rows.filter((r) => r.scenario.id === 'rate-c8' && r.ok).map((r) => r.wallS);
 const ratio = c1.length && c8.length ? `\n-c 8 vs -c 1 on the 8 MB file: ${(median(c1) / median(c8)).toFixed(2)}× (median wall of -c 1 ÷ median wall of -c 8)\n` : '';
+const walls = (id) => rows.filter((r) => r.scenario.id === id && r.ok).map((r) => r.wallS);
+const mirrorRatios = ['default', 'c8-ph4']
+  .map((kind) => [kind, walls(`mirror1-${kind}`), walls(`mirror2-${kind}`)])
+  .filter(([, one, two]) => one.length && two.length)
+  .map(([kind, one, two]) => `two mirrors vs one URL (${kind}): ${(median(one) / median(two)).toFixed(2)}× (median wall of one ÷ median wall of two)\n`)
+  .join('');
 const raw = [
-  '| scenario | round | wall (s) | requests | refusals | most served at once | served MiB | result |',
+  '| scenario | round | wall (s) | requests | refusals | most served at once (per server) | served MiB | result |',
   '|---|---|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.scenario.id} | ${r.round} | ${r.wall} | ${r.requests} | ${r.refusals} | ${r.maxServed} | ${fmt(r.servedMiB)} | ${r.result} |`),
 ];
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-const head = `## pdl splitting scenarios, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\nnode ${process.version}, RUNS=${RUNS}, timeout ${TIMEOUT_S} s per run (straggler: ${Math.min(60, TIMEOUT_S)} s)\n`;
-const table = `${head}\n${summary.join('\n')}\n${ratio}\nEvery run:\n\n${raw.join('\n')}\n`;
+const head = `## pdl splitting scenarios, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n\nnode ${process.version}, RUNS=${RUNS}, timeout ${TIMEOUT_S} s per run (straggler: ${Math.min(60, TIMEOUT_S)} s), load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`;
+const table = `${head}\n${summary.join('\n')}\n${ratio}${mirrorRatios ? `\n${mirrorRatios}` : ''}\nEvery run:\n\n${raw.join('\n')}\n`;
 console.log(table);
 const outDir = join(BENCH_DIR, 'out');
 await mkdir(outDir, { recursive: true });

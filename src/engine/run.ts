@@ -111,8 +111,9 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
       for (const task of inFlight) task.runStopped();
       return checkEnd();
     }
-    const { hosts: hostLimits, splits: splitLimits } = hosts.limits(Date.now());
     for (;;) {
+      // Again after each reservation: a host first reserved in this loop (a file's next mirror) starts slowly too.
+      const { hosts: hostLimits, splits: splitLimits } = hosts.limits(Date.now());
       const action = nextAction({
         limits: job.limits,
         total,

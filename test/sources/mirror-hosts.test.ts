@@ -103,3 +103,20 @@ test('without a checksum, a Repr-Digest only the second mirror announces proves 
   assert.equal(summary.done, 1, JSON.stringify(summary.files));
   assert.equal(b!.stats.requests, 0);
 });
+
+test('a mirror\'s host starts slowly like any host and its cap is learned: a mirror serving one request at a time gets no burst and is not dropped', async (t) => {
+  const [a, b] = await mirrorServers(t, 2);
+  a!.addFile('/data.bin', { size: 4 * MiB, seed: 'data', throttle: 2 * MiB });
+  b!.addFile('/data.bin', { size: 4 * MiB, seed: 'data', throttle: 2 * MiB });
+  b!.setParallelLimit({ max: 1 });
+  const dir = await tempDir(t);
+  const file = mirrored([a!.url('/data.bin'), b!.url('/data.bin')], { connections: 8, checksum: checksumOf(a!, '/data.bin') });
+  const { summary } = await run(makeJob(dir, [file], { perHost: 4 }));
+  assert.equal(summary.done, 1, JSON.stringify(summary.files));
+  await assertDownloaded(dir, 'data.bin', a!.file('/data.bin').sha256);
+  assert.ok(b!.stats.bytesServed > 0);
+  // One connection until it answers, then two: one refusal finds the cap (a burst of perHost would bring three).
+  assert.ok(b!.stats.refusals <= 1, `${b!.stats.refusals} refusals: ${JSON.stringify(b!.requests.map((r) => [r.range, r.status]))}`);
+  // A refusal at the host's cap is not the mirror failing: it stays in use for the file.
+  assert.equal(summary.files[0]!.served![1]!.dropped, undefined, JSON.stringify(summary.files[0]!.served));
+});

@@ -6,7 +6,7 @@
  * mirror's host), a failing mirror is dropped and the others go on, and when the file fails its digest the mirrors
  * are tried one at a time until the one that served wrong bytes is found and named.
  */
-import { AllMirrorsFailedError, InterruptedError, SourceHostUnavailableError, StallError } from '../../errors.js';
+import { AllMirrorsFailedError, InterruptedError, RemoteStatusError, SourceHostUnavailableError, StallError } from '../../errors.js';
 import type { ByteAnswer, ByteRequest, ByteSource, OpenResult, ServedBy, Validators } from '../source.js';
 import { agreesWith, digestProof, type DigestProof } from './digest-proof.js';
 import { meteredBody } from './metered-body.js';
@@ -166,10 +166,14 @@ export class MirrorSource implements ByteSource {
       });
     } catch (error) {
       if (request.signal.aborted) throw error;
+      // Refused while it serves other connections of the file: its host's connection cap, which the caller learns
+      // from (the connection is shed, its range placed again); not a failure of the mirror.
+      if (error instanceof RemoteStatusError && error.overloaded && slot.inFlight > 0) throw error;
       // A mirror that failed before serving a byte of the file costs nothing to leave.
       const dropped = slot.failed(error, this.#single && held === undefined);
       if (dropped) this.#dropped(slot);
-      const others = this.#slots.some((s) => s !== slot && s.healthy);
+      // Another mirror to ask at once: on the connection's host, where its slot is.
+      const others = this.#slots.some((s) => s !== slot && s.healthy && (request.host === undefined || s.host === request.host));
       if (!dropped && (this.#single || !others)) throw error;
       return { kind: 'next', error };
     }
