@@ -165,7 +165,7 @@ async function runMirrorScenario(scenario, workDir) {
     const job = join(workDir, `${scenario.id}.yaml`);
     const limits = Object.entries(scenario.limits ?? {}).map(([key, value]) => `  ${key}: ${value}\n`).join('');
     const sha = servers[0].file(path).sha256;
-    await writeFile(job, `dir: ${JSON.stringify(workDir)}\n${limits ? `limits:\n${limits}` : ''}files:\n  - urls: ${JSON.stringify(urls)}\n    path: ${scenario.id}.bin\n    checksum: sha256:${sha}\n`);
+    await writeFile(job, `version: 1\ndefaults:\n  dir: ${JSON.stringify(workDir)}\n${limits ? `limits:\n${limits}` : ''}files:\n  - urls: ${JSON.stringify(urls)}\n    path: ${scenario.id}.bin\n    checksum: sha256:${sha}\n`);
     const timeoutS = Math.min(scenario.timeoutS ?? TIMEOUT_S, TIMEOUT_S);
     const run = await runCli(['run', job, ...scenario.args, '--quiet'], timeoutS);
     let result;
