@@ -62,6 +62,30 @@ test('every mirror dead: one FAILED line naming each mirror, the exit code of th
   assert.deepEqual(await readdir(join(dir, 'downloads')).catch(() => []), [], 'no file, no .part');
 });
 
+test('pdl run: limits.perHost holds per mirror host, so two mirrors give a file twice the connections of one host', async (t) => {
+  const [a, b] = await servers(t, 2);
+  // Big enough for the default split rule (split a range with more than 2 s left) to reach four connections.
+  for (const s of [a!, b!]) s.addFile('/f.bin', { size: 10 * MiB, seed: 'f', throttle: 1 * MiB });
+  const dir = await tempDir(t);
+  const job = join(dir, 'job.yaml');
+  await writeFile(job, [
+    'version: 1',
+    'limits:',
+    '  perHost: 2',
+    'files:',
+    `  - urls: [${a!.url('/f.bin')}, ${b!.url('/f.bin')}]`,
+    `    checksum: sha256:${a!.file('/f.bin').sha256}`,
+    '',
+  ].join('\n'));
+  const result = await runCli(['run', job, '-c', '4', '--reporter', 'plain', '--min-split-size', '64KiB']);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assertCleanStderr(result.stderr);
+  assert.equal(await sha256Of(join(dir, 'downloads', 'f.bin')), a!.file('/f.bin').sha256);
+  assert.ok(a!.stats.maxConcurrentServed <= 2 && b!.stats.maxConcurrentServed <= 2, `${a!.stats.maxConcurrentServed} / ${b!.stats.maxConcurrentServed}`);
+  // More at once than one host may have (one host's cap is all the file got when caps counted its first URL's host).
+  assert.ok(a!.group!.peak > 2, `${a!.group!.peak} at once`);
+});
+
 test('pdl validate: urls: counts every mirror host; url and urls together, duplicates and an empty list are refused', async (t) => {
   const dir = await tempDir(t);
   const good = join(dir, 'good.yaml');
