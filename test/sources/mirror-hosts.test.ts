@@ -120,3 +120,18 @@ test('a mirror\'s host starts slowly like any host and its cap is learned: a mir
   // A refusal at the host's cap is not the mirror failing: it stays in use for the file.
   assert.equal(summary.files[0]!.served![1]!.dropped, undefined, JSON.stringify(summary.files[0]!.served));
 });
+
+test('a file waiting to start is not held back by its first host at its cap: it starts on a mirror with room', async (t) => {
+  const [a, b] = await mirrorServers(t, 2);
+  for (const s of [a!, b!]) for (const name of ['one', 'two']) s.addFile(`/${name}.bin`, { size: 1 * MiB, seed: name, throttle: 1 * MiB });
+  const dir = await tempDir(t);
+  // No checksum: each file comes whole from one mirror, whichever had a free connection when it started.
+  const files = ['one', 'two'].map((name) => mirrored([a!.url(`/${name}.bin`), b!.url(`/${name}.bin`)], { relPath: `${name}.bin`, connections: 1 }));
+  const { summary } = await run(makeJob(dir, files, { perHost: 1 }));
+  assert.equal(summary.done, 2, JSON.stringify(summary.files));
+  for (const name of ['one', 'two']) await assertDownloaded(dir, `${name}.bin`, a!.file(`/${name}.bin`).sha256);
+  assert.equal(a!.stats.maxConcurrentServed, 1);
+  assert.equal(b!.stats.maxConcurrentServed, 1);
+  assert.equal(a!.group!.peak, 2, 'both files at once, one on each host');
+  assert.deepEqual(summary.files.map((f) => f.served!.filter((m) => m.bytes > 0).length), [1, 1], 'each file from one mirror');
+});

@@ -56,7 +56,7 @@ export class MirrorSource implements ByteSource {
   }
 
   hosts(): readonly string[] {
-    const slots = this.#single ? [this.#choose(undefined)].filter((slot) => slot !== undefined) : this.#ranked();
+    const slots = this.#single ? this.#singleChoices() : this.#ranked();
     const hosts = [...new Set(slots.map((slot) => slot.host))];
     // Every mirror dropped: a connection still goes somewhere, and its open() says that every mirror failed.
     return hosts.length > 0 ? hosts : [this.#slots[0]!.host];
@@ -141,11 +141,23 @@ export class MirrorSource implements ByteSource {
   /** The mirror for a connection (on `host`, when the connection's slot is there); in one-mirror mode, host aside. */
   #choose(host: string | undefined): MirrorSlot | undefined {
     if (!this.#single) return this.#ranked().find((slot) => host === undefined || slot.host === host);
-    if (this.#owner?.healthy) return this.#owner;
+    const choices = this.#singleChoices();
+    return choices.find((slot) => slot.host === host) ?? choices[0];
+  }
+
+  /**
+   * In one-mirror mode, the mirrors the file may use now: the one serving it, or the next suspect; else, for a file
+   * not tied to a mirror yet, every healthy mirror the run ranks best (in the job's order), so a file starts on
+   * whichever of them has a free connection instead of waiting for the first.
+   */
+  #singleChoices(): MirrorSlot[] {
+    if (this.#owner?.healthy) return [this.#owner];
     const suspect = this.#suspects?.find((slot) => slot.healthy);
-    if (suspect) return suspect;
-    const order = this.#o.ranking.order(this.#slots.map((slot) => slot.host));
-    return order.map((i) => this.#slots[i]!).find((slot) => slot.healthy);
+    if (suspect) return [suspect];
+    const ranking = this.#o.ranking;
+    const order = ranking.order(this.#slots.map((slot) => slot.host)).map((i) => this.#slots[i]!).filter((slot) => slot.healthy);
+    const best = order[0] === undefined ? 0 : ranking.penalty(order[0].host);
+    return order.filter((slot) => ranking.penalty(slot.host) === best);
   }
 
   #ranked(): MirrorSlot[] {
