@@ -11,10 +11,18 @@ const IF_EXISTS_SET: ReadonlySet<unknown> = new Set(IF_EXISTS);
 
 /** The validated job when every entry is plainly valid and the rest passes the schema; undefined otherwise. */
 export function validatePlainJob(raw: unknown): { success: true; data: JobInput } | undefined {
-  if (!isRecord(raw) || !Array.isArray(raw.files) || raw.files.length === 0 || !raw.files.every(plainlyValid)) return undefined;
+  // zod also reads inherited keys, which the copy below would drop: only literals and parsed YAML go this way.
+  if (!isRecord(raw) || Object.getPrototypeOf(raw) !== Object.prototype || !Array.isArray(raw.files)) return undefined;
+  if (raw.files.length === 0 || !allPlain(raw.files)) return undefined;
   const { files, ...top } = raw;
   const checked = topSchema.safeParse(top);
   return checked.success ? { success: true, data: { ...checked.data, files: files as JobInput['files'] } } : undefined;
+}
+
+/** Every entry plain, with no holes: `every` skips the holes of a sparse array, which zod rejects. */
+function allPlain(files: readonly unknown[]): boolean {
+  for (let i = 0; i < files.length; i++) if (!Object.hasOwn(files, i) || !plainlyValid(files[i])) return false;
+  return true;
 }
 
 /** An entry the schema surely accepts as it is (fileEntrySchema). */
@@ -22,8 +30,9 @@ export function plainlyValid(entry: unknown): boolean {
   if (typeof entry === 'string') return entry.length > 0;
   if (!isRecord(entry) || Object.getPrototypeOf(entry) !== Object.prototype) return false;
   let hasUrl = false;
-  for (const key in entry) {
-    if (!Object.hasOwn(entry, key)) return false;
+  // Own names, enumerable or not: zod reads a hidden `priority` too, and a for…in would not see it.
+  for (const key of Object.getOwnPropertyNames(entry)) {
+    if (!Object.prototype.propertyIsEnumerable.call(entry, key)) return false;
     const value = entry[key];
     switch (key) {
       case 'url':

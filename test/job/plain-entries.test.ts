@@ -36,3 +36,66 @@ describe('plain file entries (the schema fast path)', () => {
     assert.equal(validatePlainJob({ ...job, files: [...job.files, { url: 'u', retries: -1 }] }), undefined);
   });
 });
+
+describe('plain file entries against the schema (differential)', () => {
+  let seed = 4242;
+  // The high bits: an LCG's low bits repeat with a short period, which would tie one choice to the next.
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), Math.floor((seed / 2 ** 31) * n));
+  const pick = <T>(items: readonly T[]): T => items[random(items.length)]!;
+  const values: unknown[] = [
+    'https://x/a', '', ' ', 'u', '${HOME}/x', 'a/b.iso', '../up', '/abs', 'a\0b', sha, sha.toUpperCase(), `sha512:${'f'.repeat(128)}`,
+    `sha256:${'a'.repeat(63)}`, `sha1:${'0'.repeat(40)}`, `md5:${'0'.repeat(32)}`, 'sha256:file:https://x/SUMS', 'sha1:file:https://x/S',
+    'sha256:file:', 'sha256:file:a b', 'skip', 'resume', 'newer', 'Skip', 0, -0, 1, 8, '8', 64, 65, 100, 101, -1, -1_000_000, 1_000_000,
+    1_000_001, 1.5, 2 ** 53, NaN, Infinity, true, false, null, undefined, [], ['https://x/a'], ['a', 'a'], {}, { a: '1' }, '30s', '10MiB', 1024,
+  ];
+  const keys = ['url', 'url', 'url', 'path', 'checksum', 'priority', 'connections', 'retries', 'ifExists', 'urls', 'timeout', 'minSplitSize',
+    'headers', 'ssh', 'ftp', 'Url', 'extra', 'toString'];
+  const entry = (): unknown => {
+    if (random(5) === 0) return pick(values);
+    const made: Record<string, unknown> = {};
+    for (let n = random(5); n > 0; n--) made[pick(keys)] = pick(values);
+    return made;
+  };
+
+  it('accepts an entry only when zod does, with exactly the value zod gives (fixed seed)', () => {
+    let accepted = 0;
+    for (let round = 0; round < 5000; round++) {
+      const candidate = entry();
+      if (!plainlyValid(candidate)) continue;
+      accepted++;
+      const checked = fileEntrySchema.safeParse(candidate);
+      assert.equal(checked.success, true, `zod rejects ${JSON.stringify(candidate)}`);
+      assert.deepEqual(checked.data, candidate);
+    }
+    assert.ok(accepted > 200, `only ${accepted} taken by the fast path`);
+  });
+
+  it('validates a job only when zod does, with exactly the value zod gives (fixed seed)', () => {
+    const tops: unknown[] = [1, 1, 1, 2, '1', undefined];
+    let accepted = 0;
+    for (let round = 0; round < 2000; round++) {
+      const job: Record<string, unknown> = { version: pick(tops), files: Array.from({ length: random(4) }, (_, i) => (random(3) > 0 ? { url: `https://x/${i}`, path: `p${i}` } : entry())) };
+      if (random(4) === 0) job.defaults = pick([{ dir: 'out' }, { connections: 0 }, { retries: 3, timeout: '30s' }, null, {}]);
+      if (random(8) === 0) job[pick(['limits', 'cache', 'extra'])] = pick(values);
+      const fast = validatePlainJob(job);
+      const full = jobSchema.safeParse(job);
+      if (fast === undefined) continue;
+      accepted++;
+      assert.equal(full.success, true, `zod rejects ${JSON.stringify(job)}`);
+      assert.deepEqual(fast.data, full.data);
+    }
+    assert.ok(accepted > 50, `only ${accepted} jobs taken by the fast path`);
+  });
+
+  it('stands aside for objects zod reads differently from a literal (library callers)', () => {
+    const hidden = { url: 'https://x/a' };
+    Object.defineProperty(hidden, 'priority', { value: 'high', enumerable: false });
+    const inherited = Object.assign(Object.create({ extra: 1 }) as object, { version: 1, files: ['https://x/a'] });
+    // eslint-disable-next-line no-sparse-arrays
+    const jobs: unknown[] = [{ version: 1, files: ['https://x/a', , 'https://x/b'] }, { version: 1, files: [hidden] }, inherited];
+    for (const job of jobs) {
+      assert.equal(jobSchema.safeParse(job).success, false);
+      assert.equal(validatePlainJob(job), undefined);
+    }
+  });
+});
