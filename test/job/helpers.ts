@@ -29,3 +29,17 @@ export function problems(text: string, env: Record<string, string | undefined> =
   }
   return assert.fail('expected a JobFileError');
 }
+
+/**
+ * `random(n)`: a seeded integer in [0, n) (mulberry32). Not `seed * 1103515245 % 2 ** 31` in doubles: that product
+ * passes 2^53, loses its low bits and falls into a short cycle, so thousands of "random" cases are a few dozen.
+ */
+export function seededRandom(seed: number): (n: number) => number {
+  let state = seed | 0;
+  return (n) => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n);
+  };
+}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { plainlyValid, validatePlainJob } from '../../src/job/plain-entries.js';
 import { fileEntrySchema, jobSchema } from '../../src/job/schema.js';
+import { seededRandom } from './helpers.js';
 
 const sha = `sha256:${'a'.repeat(64)}`;
 
@@ -38,9 +39,7 @@ describe('plain file entries (the schema fast path)', () => {
 });
 
 describe('plain file entries against the schema (differential)', () => {
-  let seed = 4242;
-  // The high bits: an LCG's low bits repeat with a short period, which would tie one choice to the next.
-  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), Math.floor((seed / 2 ** 31) * n));
+  const random = seededRandom(4242);
   const pick = <T>(items: readonly T[]): T => items[random(items.length)]!;
   const values: unknown[] = [
     'https://x/a', '', ' ', 'u', '${HOME}/x', 'a/b.iso', '../up', '/abs', 'a\0b', sha, sha.toUpperCase(), `sha512:${'f'.repeat(128)}`,
