@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { checkRelativePath, fileNameFromUrl, findPathConflicts, outputPath } from '../../src/job/paths.js';
+import { seededRandom } from './helpers.js';
 
 describe('checkRelativePath', () => {
   const accepted: [string, string][] = [
@@ -164,4 +165,32 @@ describe('findPathConflicts', () => {
       assert.deepEqual(conflicts.map((c) => [c.index, c.message]), expected);
     });
   }
+});
+
+describe('plain paths taken by one pattern (differential)', () => {
+  const random = seededRandom(31);
+  const pieces = ['a', 'b', '0', '.', '..', '-', '_', '/', '/', '//', 'É', ' ', '\\', ':', '\0', '~', 'C:', 'x'.repeat(246), 'y'.repeat(256)];
+  const path = () => Array.from({ length: 1 + random(6) }, () => pieces[random(pieces.length)]).join('');
+
+  it('accepts a path only as the full check does, `./` in front sending it the long way (fixed seed)', () => {
+    let plain = 0;
+    for (let round = 0; round < 20_000; round++) {
+      const text = path();
+      const checked = checkRelativePath(text);
+      const slow = checkRelativePath(`./${text}`);
+      // `./` changes nothing for a relative path; the full check alone knows absolute paths and drive letters.
+      if (text.startsWith('/') || /^[A-Za-z]:/.test(text)) continue;
+      if (checked.ok && checked.path === text) plain++;
+      assert.deepEqual(checked.ok ? checked.path : 'rejected', slow.ok ? slow.path : 'rejected', JSON.stringify(text));
+    }
+    assert.ok(plain > 1000, `only ${plain} plain paths`);
+  });
+
+  it('joins a plain path to its folder exactly as path.resolve does', () => {
+    for (const dir of ['/', '/out', '/a/b', '/a/b/', '/a/../b', '/a/./b', '//a', 'rel']) {
+      for (const rel of ['f', 'a/b.c', 'x-y_z/0', 'a/..b', '...']) {
+        assert.equal(outputPath(dir, rel), resolve(dir, rel), `${dir} + ${rel}`);
+      }
+    }
+  });
 });
