@@ -10,6 +10,8 @@ const listing = async (dir: string) => (await readdir(dir)).filter((name) => !na
 
 
 const exists = (path: string) => () => readFile(path).then(() => true, () => false);
+/** The lock is created first and written after: wait until its record is there, not just the file. */
+const written = (path: string) => () => readFile(path, 'utf8').then((text) => { try { return JSON.parse(text) !== null; } catch { return false; } }, () => false);
 
 test('a second pdl run on the same output folder exits 7 at once, naming the holder; the first completes and removes the lock', async (t) => {
   const { server, dir } = await fixture(t);
@@ -19,7 +21,7 @@ test('a second pdl run on the same output folder exits 7 at once, naming the hol
   const lockPath = join(dir, 'out', '.pdl-run.lock');
 
   const first = startCli(['run', job, '--reporter', 'plain']);
-  await until(exists(lockPath));
+  await until(written(lockPath));
   const holder = JSON.parse(await readFile(lockPath, 'utf8')) as { pid: number; startedAt: string };
   assert.equal(holder.pid, first.child.pid);
 
