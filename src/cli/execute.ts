@@ -2,6 +2,7 @@
  * What `pdl run` and `pdl get` share once they hold a resolved job: pick a reporter, run the engine, print the
  * summary, choose the exit code.
  */
+import './baseline-wasm.js';
 import { EngineEmitter, type RunSummary } from '../engine/events.js';
 import { runJob, type RunOptions } from '../run-job.js';
 import { EXIT_CODES, PdlError, UsageError } from '../errors.js';

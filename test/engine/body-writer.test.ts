@@ -24,22 +24,26 @@ function memorySink(size: number, delay = 0) {
 
 const signal = new AbortController().signal;
 
-test('chunks are gathered into large writes at their offsets, and the range end is respected', async () => {
+test('chunks are gathered into writes of at most batchBytes at their offsets, and the range end is respected', async () => {
   const { file, writes, written, sink } = memorySink(40);
   const body = new PassThrough();
   const cursor = cursorAt(10, 30);
   const pumped = pumpBody(body, { cursor, sink, skip: 0, limiter: undefined, signal, batchBytes: 8 });
-  body.write(Buffer.from('abcde'));
-  body.write(Buffer.from('fghij'));
-  body.write(Buffer.from('klmnopqrstuvwxyz'));
+  body.write(Buffer.from('abc'));
+  body.write(Buffer.from('def'));
+  body.write(Buffer.from('gh'));
+  body.write(Buffer.from('ijklm'));
+  // Would make the batch 12 bytes: what is held goes first. Only 7 of these 16 bytes are in the range.
+  body.write(Buffer.from('nopqrstuvwxyzABC'));
   const result = await pumped;
   assert.deepEqual(result, { full: true, unskipped: 0 });
   assert.equal(cursor.position, 30);
   assert.equal(file.toString('latin1', 10, 30), 'abcdefghijklmnopqrst');
   assert.equal(file.toString('latin1', 30), '..........', 'nothing past the range end is written');
   assert.deepEqual(writes, [
-    [10, 10],
-    [20, 10],
+    [10, 8],
+    [18, 5],
+    [23, 7],
   ]);
   assert.deepEqual(written, writes.map(([p, l]) => [p, p + l]));
 });
@@ -124,4 +128,22 @@ test('with a rate limiter every chunk waits for it, in order', async () => {
   assert.deepEqual(await pumped, { full: true, unskipped: 0 });
   assert.equal(file.toString('latin1'), 'abcdefghi');
   assert.deepEqual(asked, [3, 3, 3]);
+});
+
+test('a chunk larger than 64 KiB is taken from the rate limiter in 64 KiB steps, all of it written in order', async () => {
+  const size = 200 * 1024;
+  const { file, sink } = memorySink(size);
+  const body = new PassThrough({ highWaterMark: size });
+  const asked: number[] = [];
+  const limiter = async (bytes: number) => {
+    asked.push(bytes);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  const data = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) data[i] = i % 251;
+  const pumped = pumpBody(body, { cursor: cursorAt(0, size), sink, skip: 0, limiter, signal });
+  body.end(data);
+  assert.deepEqual(await pumped, { full: true, unskipped: 0 });
+  assert.deepEqual(asked, [65536, 65536, 65536, 8192]);
+  assert.equal(file.equals(data), true);
 });
