@@ -4,8 +4,8 @@
  * (few, large syscalls are what make a downloader fast — BENCHMARKING.md), on libuv's thread pool so the second core
  * does the copying into the page cache. At most two writes per connection are in flight; beyond that the body is
  * paused, which pauses the socket: that is the backpressure that keeps memory bounded. A connection holds at most a
- * batch and two writes (1.5 MiB) plus what its socket read last (http/large-reads.ts: up to 512 KiB); with 16
- * connections on one file that stays near 50 MiB (with 1 MiB batches and reads, up to 100 MiB was measured there).
+ * batch and two writes (1.5 MiB) plus what its socket read last; with 16 connections on one file that stays near
+ * 50 MiB (with 1 MiB batches, up to 100 MiB was measured there).
  *
  * The body is read in flowing mode with our own listeners, so chunks that arrived just before the connection
  * failed are still written (undici drops what its stream buffered when the socket dies) and a retry continues
@@ -183,8 +183,8 @@ export function pumpBody(source: ChunkSource, options: PumpOptions): Promise<Pum
     takeInSteps(chunk, 0);
   });
   /**
-   * A socket read can be 1 MiB (http/large-reads.ts): its bytes are taken from the limiter in steps, so the rate
-   * holds at a fine grain instead of one large gulp at a time.
+   * A chunk can be large (a source may hand over more than Node's 64 KiB reads): its bytes are taken from the
+   * limiter in steps, so the rate holds at a fine grain instead of one large gulp at a time.
    */
   const takeInSteps = (chunk: Buffer, offset: number) => {
     const piece = chunk.length - offset <= LIMITER_STEP_BYTES ? chunk.subarray(offset) : chunk.subarray(offset, offset + LIMITER_STEP_BYTES);

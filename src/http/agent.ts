@@ -10,7 +10,6 @@
  */
 import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
-import { largeReads } from './large-reads.js';
 import { usesProxy, type ProxySettings } from './proxy.js';
 
 export interface DispatcherOptions {
@@ -25,27 +24,20 @@ export interface DispatcherOptions {
 }
 
 type AgentConstructor = new (options: Record<string, unknown>) => Dispatcher;
-type Connector = (options: { protocol: string }, callback: (error: Error | null, socket: unknown) => void) => void;
-type BuildConnector = (options: Record<string, unknown>) => Connector;
 type RequestFunction = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
 const require = createRequire(import.meta.url);
 const undici = loadUndici();
 
-function loadUndici(): { Agent: AgentConstructor; request: RequestFunction; buildConnector: BuildConnector } {
+function loadUndici(): { Agent: AgentConstructor; request: RequestFunction } {
   try {
     return {
       Agent: require('undici/lib/dispatcher/agent.js') as AgentConstructor,
       request: require('undici/lib/api/api-request.js') as RequestFunction,
-      buildConnector: require('undici/lib/core/connect.js') as BuildConnector,
     };
   } catch {
-    const full = require('undici') as {
-      Agent: AgentConstructor;
-      Dispatcher: { prototype: { request: RequestFunction } };
-      buildConnector: BuildConnector;
-    };
-    return { Agent: full.Agent, request: full.Dispatcher.prototype.request, buildConnector: full.buildConnector };
+    const full = require('undici') as { Agent: AgentConstructor; Dispatcher: { prototype: { request: RequestFunction } } };
+    return { Agent: full.Agent, request: full.Dispatcher.prototype.request };
   }
 }
 
@@ -61,21 +53,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
   const timeout = options.connectTimeout ?? 30_000;
   const connect = { timeout, ...(options.ca === undefined ? {} : { ca: withPublicRoots(options.ca) }) };
-  if (!usesProxy(options.proxy)) return new undici.Agent({ ...pool, connect: connector(connect) });
+  if (!usesProxy(options.proxy)) return new undici.Agent({ ...pool, connect });
   return createProxyDispatcher(options.proxy, pool, connect);
-}
-
-/**
- * undici's own connector, with large reads (large-reads.ts) on plain-TCP sockets. TLS sockets keep Node's reads: a
- * TLS socket's bytes come out of OpenSSL, not straight from the kernel. Each plain socket gets a connector of its own
- * because its read buffers must be its own.
- */
-function connector(connect: Record<string, unknown>): Connector {
-  const tls = undici.buildConnector(connect);
-  return (options, callback) => {
-    if (options.protocol !== 'http:') return tls(options, callback);
-    undici.buildConnector({ ...connect, onread: largeReads() })(options, callback);
-  };
 }
 
 /**
