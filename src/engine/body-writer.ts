@@ -1,11 +1,11 @@
 /**
  * The per-chunk hot path: a response body's chunks go to their offsets in the file, in large gathered writes.
- * Chunks are not copied: they are collected by reference and written with one positional writev of up to 512 KiB
+ * Chunks are not copied: they are collected by reference and written with one positional writev of up to 1 MiB
  * (few, large syscalls are what make a downloader fast — BENCHMARKING.md), on libuv's thread pool so the second core
  * does the copying into the page cache. At most two writes per connection are in flight; beyond that the body is
  * paused, which pauses the socket: that is the backpressure that keeps memory bounded. A connection holds at most a
- * batch and two writes (1.5 MiB) plus what its socket read last; with 16 connections on one file that stays near
- * 50 MiB (with 1 MiB batches, up to 100 MiB was measured there).
+ * batch and two writes (3 MiB). 512 KiB batches were measured too: peak RSS 110 against 114 MiB for 1 GiB with 16
+ * connections, but 9 % slower (bench/RESULTS.md, issue 12 session 3), so the batch stays at 1 MiB.
  *
  * The body is read in flowing mode with our own listeners, so chunks that arrived just before the connection
  * failed are still written (undici drops what its stream buffered when the socket dies) and a retry continues
@@ -14,7 +14,7 @@
 
 import type { SourceBody } from '../sources/source.js';
 
-export const WRITE_BATCH_BYTES = 512 * 1024;
+export const WRITE_BATCH_BYTES = 1024 * 1024;
 const MAX_WRITES_IN_FLIGHT = 2;
 /** Bytes taken from the rate limiter at a time. */
 const LIMITER_STEP_BYTES = 64 * 1024;
