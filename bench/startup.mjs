@@ -12,14 +12,15 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const args = process.argv.slice(2);
 const rounds = /^\d+$/.test(args[0] ?? '') ? Number(args.shift()) : 21;
 const builds = args.map((arg) => {
   const at = arg.indexOf('=');
   if (at < 1) throw new Error(`expected label=path/to/bin.js, got ${arg}`);
-  return { label: arg.slice(0, at), bin: arg.slice(at + 1) };
+  // Absolute: the commands run with a temporary folder as their working directory.
+  return { label: arg.slice(0, at), bin: resolve(arg.slice(at + 1)) };
 });
 if (builds.length === 0) throw new Error('usage: node bench/startup.mjs [rounds] label=bin.js …');
 
