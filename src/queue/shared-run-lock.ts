@@ -4,6 +4,7 @@
  * then and takes the lock over when its holder is gone: while any worker runs, a plain `pdl run` is refused.
  *
  * Known limit: between a holder's death and the next look (a third of a lease) a plain run could take the folder.
+ * A worker that joined looks once more as it leaves, so a dead holder's lock does not outlive the job.
  */
 import { acquireRunLock, type RunLock, type RunLockInfo } from '../storage/run-lock.js';
 
@@ -28,6 +29,9 @@ export async function holdSharedRunLock(root: string, info: RunLockInfo & { shar
   return {
     async release() {
       clearInterval(timer);
+      // A holder that died since the last look left its lock: one more look takes it over (and this release removes
+      // it), so the last worker out leaves none behind. A live holder is joined again, a plain run's lock left alone.
+      if (!lock.held) lock = await acquireRunLock(root, info).catch(() => lock);
       await lock.release();
     },
     releaseSync() {

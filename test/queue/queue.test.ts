@@ -39,22 +39,29 @@ async function status(job: string, url: string): Promise<StatusJson> {
   return JSON.parse(result.stdout) as StatusJson;
 }
 
-test('--queue: three workers in one folder, one killed with SIGKILL midway; the others finish every file, fetching nothing twice beyond its files in flight; a plain run is refused meanwhile; --report tells the whole job', async (t) => {
+test('--queue: three workers in one folder, the run lock holder killed with SIGKILL midway; the others finish every file, fetching nothing twice beyond its files in flight; a plain run is refused meanwhile; --report tells the whole job', async (t) => {
   const redis = await startRedis(t);
   const { server, dir } = await fixture(t);
   const size = 96 * KiB;
   const paths = server.addFiles('/q', 30, { size, throttle: 128 * KiB });
   const job = await jobFile(dir, server, paths, 'limits:\n  files: 2\n');
   const workers = [0, 1, 2].map((i) =>
-    startCli(['run', job, '--queue', redis.url, '--reporter', 'plain', ...(i === 1 ? ['--report', join(dir, 'report.json')] : [])], { env: ENV, timeoutMs: 60_000 }),
+    startCli(['run', job, '--queue', redis.url, '--reporter', 'plain', '--report', join(dir, `report-${i}.json`)], { env: ENV, timeoutMs: 60_000 }),
   );
   await until(async () => server.stats.bytesServed >= size * 3, 20_000);
   const plain = await runCli(['run', job, '--reporter', 'plain'], { env: ENV });
   assert.equal(plain.code, 7, `a plain run collides with the workers: ${plain.stderr}`);
 
   await until(async () => server.stats.bytesServed >= (size * paths.length) / 3, 30_000);
-  workers[0]!.child.kill('SIGKILL');
-  const [killed, a, b] = await Promise.all(workers.map((w) => w.result));
+  // The worker holding the folder's run lock is the one killed: the survivors, which only joined it, must not leave
+  // its lock behind.
+  const holder = (JSON.parse(await readFile(join(dir, 'out', '.pdl-run.lock'), 'utf8')) as { pid: number }).pid;
+  const victim = workers.findIndex((w) => w.child.pid === holder);
+  assert.ok(victim >= 0, `the lock's holder ${holder} is one of the workers`);
+  workers[victim]!.child.kill('SIGKILL');
+  const results = await Promise.all(workers.map((w) => w.result));
+  const survivors = [0, 1, 2].filter((i) => i !== victim);
+  const [killed, a, b] = [results[victim], results[survivors[0]!], results[survivors[1]!]];
   assert.equal(killed!.signal, 'SIGKILL');
   for (const result of [a!, b!]) {
     assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -67,7 +74,7 @@ test('--queue: three workers in one folder, one killed with SIGKILL midway; the 
   await assertAllRight(dir, server, paths);
   // The killed worker had at most limits.files (2) files in flight; those may be fetched again (resumed from .part).
   assert.ok(server.stats.bytesServed <= size * (paths.length + 2), `${server.stats.bytesServed} bytes served for ${size * paths.length}`);
-  const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as { exitCode: number; totals: { done: number; skipped: number }; files: unknown[] };
+  const report = JSON.parse(await readFile(join(dir, `report-${survivors[0]}.json`), 'utf8')) as { exitCode: number; totals: { done: number; skipped: number }; files: unknown[] };
   assert.equal(report.exitCode, 0);
   assert.equal(report.totals.done + report.totals.skipped, 30);
   assert.equal(report.files.length, 30);
