@@ -5,6 +5,7 @@
  */
 import type { ResolvedFile, ResolvedJob } from '../job/resolved.js';
 import type { ByteSource } from '../sources/source.js';
+import { releaseIdleTemplates } from '../storage/file-claim.js';
 import { OutputDir } from '../storage/output-dir.js';
 import { EngineEmitter, type FileResult, type RunSummary } from './events.js';
 import type { FileTaskContext } from './file-context.js';
@@ -227,6 +228,8 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
     clearInterval(ticker);
     await options.beforeEnd?.({ hostTargets: hosts.targets() });
     await output.sync();
+    // Claim templates wait a moment for their folder's next claim (storage/claim-template.ts): none outlives the run.
+    await releaseIdleTemplates();
     options.signal?.removeEventListener('abort', onAbort);
   }
 

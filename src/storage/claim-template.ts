@@ -5,8 +5,11 @@
  * atomic and exclusive as O_EXCL (EEXIST whenever the name exists, a symlink included), complete the moment it
  * appears (no reader ever sees it half-written), and its identity (dev, ino) is the template's, known in advance.
  *
- * The template goes as soon as this process holds no claim in its folder. One left by a kill -9 is named in its
- * claims (`template`), and removed by whoever takes the first of them over (file-claim.ts). Where links fail (a
+ * The template goes a moment (GRACE_MS) after this process holds no claim in its folder, so that a job whose files
+ * at once are spread over many folders does not make and remove one for every file; a run removes its idle ones as
+ * it ends (releaseIdleTemplates). One left by a kill -9 is named in its claims (`template`), and removed by whoever
+ * takes the first of them over (file-claim.ts); one that no claim names is removed by the next process to claim in
+ * its folder (file-claim.ts, sweepDeadTemplates). Where links fail (a
  * file system without hard links, the link count at its limit, the template deleted under us) a claim is created
  * as a file of its own, as before; the folder is then not tried again in this process.
  */
@@ -40,7 +43,12 @@ interface Entry {
   readonly ready: Promise<ClaimTemplate | undefined>;
   template: ClaimTemplate | undefined;
   users: number;
+  /** Set while no claim uses it: the timer that removes it unless a claim comes first. */
+  idle?: NodeJS.Timeout | undefined;
 }
+
+/** How long a folder's template outlives its last claim, waiting for the next one. */
+export const GRACE_MS = 2_000;
 
 const current = new Map<string, Entry>();
 /** Every template not removed yet, current or retired (still leased), for the exit handler. */
@@ -68,6 +76,8 @@ export async function leaseTemplate(dir: string, contentOf: (token: string, name
     entry = made;
   }
   const leased = entry;
+  if (leased.idle) clearTimeout(leased.idle);
+  leased.idle = undefined;
   leased.users++;
   const template = await leased.ready;
   let ended = false;
@@ -91,16 +101,33 @@ export async function leaseTemplate(dir: string, contentOf: (token: string, name
       if (ended) return;
       ended = true;
       if (--leased.users > 0) return;
-      if (current.get(dir) === leased) current.delete(dir);
-      live.delete(leased);
-      if (template) await unlink(template.path).catch(() => undefined);
+      if (current.get(dir) !== leased) return retire(leased);
+      // Kept a moment for the folder's next claim; the timer does not keep the process alive.
+      leased.idle = setTimeout(() => void retire(leased), GRACE_MS);
+      leased.idle.unref();
     },
   };
+}
+
+/** Remove every template no claim uses now (a run ends: it leaves none behind). */
+export async function releaseIdleTemplates(): Promise<void> {
+  await Promise.all([...live].filter((entry) => entry.users === 0).map(retire));
+}
+
+async function retire(entry: Entry): Promise<void> {
+  if (entry.users > 0 || !live.has(entry)) return;
+  if (entry.idle) clearTimeout(entry.idle);
+  entry.idle = undefined;
+  if (current.get(entry.dir) === entry) current.delete(entry.dir);
+  live.delete(entry);
+  const template = entry.template ?? (await entry.ready);
+  if (template) await unlink(template.path).catch(() => undefined);
 }
 
 /** For a process 'exit' handler: remove every template (claims stay valid: they are links of their own). */
 export function removeTemplatesSync(): void {
   for (const entry of live) {
+    if (entry.idle) clearTimeout(entry.idle);
     if (entry.template) {
       try {
         unlinkSync(entry.template.path);

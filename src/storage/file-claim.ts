@@ -14,11 +14,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, readFileSync, unlinkSync } from 'node:fs';
-import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileClaimedError, LocalIOError } from '../errors.js';
 import { toLocalIOError } from '../error-wrap.js';
 import { createExclusive, leaseTemplate, removeTemplatesSync, TEMPLATE_NAME, type Identity } from './claim-template.js';
+export { releaseIdleTemplates } from './claim-template.js';
 import { COMPANION_SUFFIXES } from './companion-names.js';
 import { currentProcess, mayBeAlive, parseHolderRecord, type ProcessIdentity } from './process-liveness.js';
 
@@ -68,7 +69,12 @@ export function claimPathOf(finalPath: string): string {
  */
 export async function claimFile(finalPath: string): Promise<FileClaim> {
   const path = claimPathOf(finalPath);
-  const lease = await leaseTemplate(dirname(path), recordOf);
+  const dir = dirname(path);
+  if (!swept.has(dir)) {
+    swept.add(dir);
+    void sweepDeadTemplates(dir).catch(() => undefined);
+  }
+  const lease = await leaseTemplate(dir, recordOf);
   let token = lease.template?.token ?? randomBytes(8).toString('hex');
   count(claimants, path, 1);
   count(ownTokens, token, 1);
@@ -106,6 +112,27 @@ export async function claimFile(finalPath: string): Promise<FileClaim> {
   forget();
   await lease.end();
   throw new LocalIOError(`cannot claim ${finalPath}: ${path} kept changing under us`, { path });
+}
+
+/** Folders this process has looked through for dead processes' templates. */
+const swept = new Set<string>();
+
+/**
+ * Remove the templates of dead processes that no claim names any more: a process killed while its folder's template
+ * waited for the next claim (claim-template.ts, GRACE_MS) leaves one that no takeover would find. Once per folder
+ * and process, beside the claims, never in their way.
+ */
+async function sweepDeadTemplates(dir: string): Promise<void> {
+  const names = (await readdir(dir)).filter((name) => TEMPLATE_NAME.test(name));
+  if (names.length === 0) return;
+  const me = await currentProcess();
+  for (const name of names) {
+    const path = join(dir, name);
+    const judged = await readClaim(path).catch(() => undefined);
+    if (judged?.status !== 'ok' || isOwnPid(judged.claim, me) || (await mayBeAlive(judged.claim, new Date(judged.claim.since)))) continue;
+    const there = await lstat(path).catch(() => undefined);
+    if (there && there.dev === judged.dev && there.ino === judged.ino) await unlink(path).catch(() => undefined);
+  }
 }
 
 async function recordOf(token: string, template: string | undefined): Promise<string> {

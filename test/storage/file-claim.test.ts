@@ -8,6 +8,13 @@ import { FileClaimedError } from '../../src/errors.js';
 import { claimFile, claimPathOf, releaseHeldClaimsSync } from '../../src/storage/file-claim.js';
 import { startTicksOf } from '../../src/storage/process-liveness.js';
 import { tempDir } from '../helpers/job.js';
+import { releaseIdleTemplates } from '../../src/storage/file-claim.js';
+
+/** The folder as a run leaves it: templates no claim uses are removed as it ends (claim-template.ts, GRACE_MS). */
+async function settledReaddir(dir: string): Promise<string[]> {
+  await releaseIdleTemplates();
+  return readdir(dir);
+}
 
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
@@ -40,7 +47,7 @@ test('a claim names this process; release removes it, twice is harmless', async 
   if (process.platform === 'linux') assert.equal(content.startTicks, await startTicksOf(process.pid));
   await claim.release();
   await claim.release();
-  assert.deepEqual(await readdir(dir), []);
+  assert.deepEqual(await settledReaddir(dir), []);
 });
 
 test('a live holder → FileClaimedError E_FILE_CLAIMED, exit 7, naming pid, host, since and path; its claim stays', async (t) => {
@@ -89,7 +96,7 @@ test('stale claims are taken over: dead pid, reused pid, our own pid from an ear
     assert.equal(content.pid, process.pid, name);
     await claim.release();
   }
-  assert.deepEqual(await readdir(dir), [], 'no claim, and nothing moved aside, is left');
+  assert.deepEqual(await settledReaddir(dir), [], 'no claim, and nothing moved aside, is left');
 });
 
 test('a claim being written (garbage, recent) counts as held; another host cannot be checked and counts as held', async (t) => {
@@ -106,6 +113,6 @@ test('releaseHeldClaimsSync (process exit) removes only the claims this process 
   const holder = await liveProcess(t);
   await writeFile(claimPathOf(join(dir, 'theirs.bin')), claimJson({ pid: holder.pid }));
   releaseHeldClaimsSync();
-  assert.deepEqual(await readdir(dir), ['theirs.bin.pdl-claim']);
+  assert.deepEqual(await settledReaddir(dir), ['theirs.bin.pdl-claim']);
   await mine.release();
 });
