@@ -184,13 +184,16 @@ export class HttpSource implements ByteSource {
         // An unread or cut-short body must not go back to the pool: destroying it closes that one socket. A body
         // whose last byte has arrived (its stream ended, the 'end' event not told yet: the pump stops at the range's
         // last byte) is complete: its connection is already free, and destroying it would only build an error with
-        // a stack trace, for every small file (bench/RESULTS.md, issue 12 session 3).
-        const arrived = (body as { _readableState?: { ended?: boolean } })._readableState?.ended === true;
-        if (!body.destroyed && !body.readableEnded && !arrived) {
-          // undici reports a destroyed body as an 'error' (AbortError): expected here, not a crash.
-          body.on('error', () => undefined);
-          body.destroy();
+        // a stack trace, for every small file (bench/RESULTS.md, issue 12 session 3). It is let run to its end
+        // instead, which frees it at once (left as it is, 10,000 of them held 60 MiB more until collected).
+        if (body.destroyed || body.readableEnded) return;
+        if ((body as { _readableState?: { ended?: boolean } })._readableState?.ended === true) {
+          body.resume();
+          return;
         }
+        // undici reports a destroyed body as an 'error' (AbortError): expected here, not a crash.
+        body.on('error', () => undefined);
+        body.destroy();
       },
     };
     return { kind: 'bytes', answer };
