@@ -14,15 +14,10 @@
  * as a file of its own, as before; the folder is then not tried again in this process.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, unlinkSync } from 'node:fs';
-import { link, open, unlink } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { link, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toLocalIOError } from '../error-wrap.js';
-
-export interface Identity {
-  dev: number;
-  ino: number;
-}
+import { createExclusive, type Identity } from './small-file.js';
 
 export interface ClaimTemplate extends Identity {
   readonly path: string;
@@ -151,27 +146,4 @@ async function makeTemplate(dir: string, contentOf: (token: string, name: string
     // The claim made without a template reports what is wrong with the folder, if anything is.
     return undefined;
   }
-}
-
-/** Create `path` exclusively with `data`: the new file's identity, or undefined when a file is there already. */
-export async function createExclusive(path: string, data: string): Promise<Identity | undefined> {
-  let handle;
-  try {
-    handle = await open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw toLocalIOError(error, path, 'create');
-  }
-  let identity;
-  try {
-    await handle.writeFile(data, 'utf8');
-    const stats = await handle.stat();
-    identity = { dev: stats.dev, ino: stats.ino };
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw toLocalIOError(error, path, 'write');
-  }
-  await handle.close();
-  return identity;
 }

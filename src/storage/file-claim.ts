@@ -18,9 +18,10 @@ import { link, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileClaimedError, LocalIOError } from '../errors.js';
 import { toLocalIOError } from '../error-wrap.js';
-import { createExclusive, leaseTemplate, removeTemplatesSync, TEMPLATE_NAME, type Identity } from './claim-template.js';
+import { leaseTemplate, removeTemplatesSync, TEMPLATE_NAME } from './claim-template.js';
 export { releaseIdleTemplates } from './claim-template.js';
 import { COMPANION_SUFFIXES } from './companion-names.js';
+import { createExclusive, type Identity } from './small-file.js';
 import { currentProcess, mayBeAlive, parseHolderRecord, type ProcessIdentity } from './process-liveness.js';
 
 /** A claim that cannot be parsed is one being written, until it is this old (its writer died between create and write). */

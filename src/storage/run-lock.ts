@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { LocalIOError, RunLockedError, type RunLockHolder } from '../errors.js';
 import { toLocalIOError } from '../error-wrap.js';
 import { currentProcess, mayBeAlive, parseHolderRecord } from './process-liveness.js';
-import { writeFileAtomic } from './small-file.js';
+import { createExclusive, writeFileAtomic } from './small-file.js';
 
 export const RUN_LOCK_NAME = '.pdl-run.lock';
 
@@ -87,7 +87,7 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
   const data = `${JSON.stringify(content, null, 2)}\n`;
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (await createExclusive(path, data)) return heldLock(path, token);
+    if ((await createExclusive(path, data)) !== undefined) return heldLock(path, token);
     const existing = await readRunLock(path);
     // Released between our create and our read: try to create it again.
     if (existing.status === 'missing') continue;
@@ -109,25 +109,6 @@ async function isAlive(lock: RunLockRecord): Promise<boolean> {
   // Our own pid cannot be another live run (a restarted container is pid 1 again).
   if (lock.pid === process.pid && lock.hostname === (await currentProcess()).hostname) return false;
   return mayBeAlive(lock, new Date(lock.startedAt));
-}
-
-async function createExclusive(path: string, data: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw toLocalIOError(error, path, 'create');
-  }
-  try {
-    await handle.writeFile(data, 'utf8');
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await unlink(path).catch(() => undefined);
-    throw toLocalIOError(error, path, 'write');
-  }
-  await handle.close();
-  return true;
 }
 
 

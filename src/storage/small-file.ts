@@ -71,3 +71,35 @@ export async function readSmallFile(path: string, maxBytes: number): Promise<Sma
     throw toLocalIOError(error, path, 'read');
   }
 }
+
+/** A file's identity: what stays the same while it is the same file. */
+export interface Identity {
+  dev: number;
+  ino: number;
+}
+
+/**
+ * Create `path` exclusively (never through a link) with `data`: the new file's identity, or undefined when a file is
+ * there already. A failed write leaves no file.
+ */
+export async function createExclusive(path: string, data: string): Promise<Identity | undefined> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw toLocalIOError(error, path, 'create');
+  }
+  let identity;
+  try {
+    await handle.writeFile(data, 'utf8');
+    const stats = await handle.stat();
+    identity = { dev: stats.dev, ino: stats.ino };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw toLocalIOError(error, path, 'write');
+  }
+  await handle.close();
+  return identity;
+}
