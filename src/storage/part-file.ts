@@ -9,6 +9,7 @@ import { lstat, open, rename, unlink } from 'node:fs/promises';
 import { LocalIOError, PartReplacedError } from '../errors.js';
 import { toLocalIOError } from '../error-wrap.js';
 import { COMPANION_SUFFIXES } from './companion-names.js';
+import { WritebackAhead } from './writeback.js';
 
 type FileHandle = fsp.FileHandle;
 
@@ -29,6 +30,7 @@ export class PartFile {
   readonly path: string;
   #handle: FileHandle | undefined;
   #closing: Promise<void> | undefined;
+  readonly #writeback = new WritebackAhead(async () => this.#open('sync').datasync());
 
   private constructor(path: string, handle: FileHandle) {
     this.path = path;
@@ -127,6 +129,7 @@ export class PartFile {
     } catch (error) {
       throw toLocalIOError(error, this.path, 'write');
     }
+    this.#writeback.wrote(length);
   }
 
   /**
@@ -141,9 +144,10 @@ export class PartFile {
     } catch (error) {
       throw toLocalIOError(error, this.path, 'write');
     }
-    if (bytesWritten >= length) return;
+    if (bytesWritten >= length) return this.#writeback.wrote(length);
     if (bytesWritten <= 0) throw new LocalIOError(`cannot write ${this.path}: the write made no progress`, { path: this.path });
     const rest = Buffer.concat(chunks, length).subarray(bytesWritten);
+    this.#writeback.wrote(bytesWritten);
     await this.write(rest, rest.length, position + bytesWritten);
   }
 
@@ -160,6 +164,7 @@ export class PartFile {
   async sync(): Promise<void> {
     const handle = this.#open('sync');
     try {
+      await this.#syncedBehind();
       await handle.datasync();
     } catch (error) {
       throw toLocalIOError(error, this.path, 'sync');
@@ -189,6 +194,7 @@ export class PartFile {
   async commit(finalPath: string): Promise<void> {
     const handle = this.#open('commit');
     try {
+      await this.#syncedBehind();
       await handle.datasync();
     } catch (error) {
       await this.close().catch(() => undefined);
@@ -214,6 +220,12 @@ export class PartFile {
     const ours = this.#handle === undefined || (await this.#stillAtPath().catch(() => false));
     await this.close().catch(() => undefined);
     if (ours) await PartFile.remove(this.path);
+  }
+
+  /** Wait for the background fdatasync (writeback.ts); its failure fails this sync, though the next one may pass. */
+  async #syncedBehind(): Promise<void> {
+    const failure = await this.#writeback.settle();
+    if (failure !== undefined) throw failure;
   }
 
   /** Whether `path` still names the file this handle has open (same device and inode). */
