@@ -124,6 +124,8 @@ export interface PathConflict {
 export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] {
   const files = new Map<string, PathClaim>();
   const folders = new Map<string, PathClaim>();
+  // The names `x` of the files listed as `x.part`, `x.pdl`, …: only for those is the other order looked up.
+  const companionOf = new Set<string>();
   const conflicts: PathConflict[] = [];
   const show = (claim: PathClaim) => `files[${claim.index}] (${JSON.stringify(claim.relPath)})`;
   for (const claim of claims) {
@@ -131,7 +133,8 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
     const ancestors = foldersOf(key);
     const same = files.get(key);
     // pdl writes `<path>.part`, `<path>.pdl`, … beside each file: another entry may not use those names.
-    const workFile = firstFound(SUFFIXES, (suffix) => (key.endsWith(suffix) ? files.get(key.slice(0, -suffix.length)) : undefined));
+    const suffix = companionSuffix(key);
+    const workFile = suffix === undefined ? undefined : files.get(key.slice(0, -suffix.length));
     const usedAsFolder = folders.get(key);
     const blockingFile = firstFound(ancestors, (folder) => files.get(folder));
     let message: string | undefined;
@@ -149,14 +152,23 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
       continue;
     }
     files.set(key, claim);
+    if (suffix !== undefined) companionOf.add(key.slice(0, -suffix.length));
     // The other order: `x.part` listed first, then `x`.
-    for (const suffix of SUFFIXES) {
-      const earlier = files.get(key + suffix);
-      if (earlier) conflicts.push({ index: claim.index, message: `${show(earlier)} uses the name pdl gives the partial download of ${JSON.stringify(claim.relPath)}` });
+    if (companionOf.has(key)) {
+      for (const other of SUFFIXES) {
+        const earlier = files.get(key + other);
+        if (earlier) conflicts.push({ index: claim.index, message: `${show(earlier)} uses the name pdl gives the partial download of ${JSON.stringify(claim.relPath)}` });
+      }
     }
     for (const folder of ancestors) if (!folders.has(folder)) folders.set(folder, claim);
   }
   return conflicts;
+}
+
+/** The companion suffix `key` ends with, if any (no suffix ends another, so there is at most one). */
+function companionSuffix(key: string): string | undefined {
+  for (const suffix of SUFFIXES) if (key.endsWith(suffix)) return suffix;
+  return undefined;
 }
 
 /** `a/b/c` → `a`, `a/b`. */
