@@ -8,6 +8,8 @@ import type { FileRef } from './events.js';
 
 export interface QueuedFile {
   readonly file: ResolvedFile;
+  /** Its place in the start order (the order `files` came in). */
+  readonly order: number;
   /** The URL's `host` (host:port), as FileTask.host: what perHost counts. */
   readonly host: string;
   readonly ref: FileRef;
@@ -15,7 +17,7 @@ export interface QueuedFile {
 
 export function queuedFiles(files: readonly ResolvedFile[]): QueuedFile[] {
   const hosts = new Map<string, string>();
-  return files.map((file) => ({ file, host: hostOf(file.url, hosts), ref: { index: file.index, path: file.relPath, url: file.displayUrl } }));
+  return files.map((file, order) => ({ file, order, host: hostOf(file.url, hosts), ref: { index: file.index, path: file.relPath, url: file.displayUrl } }));
 }
 
 /**

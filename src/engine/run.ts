@@ -261,16 +261,20 @@ export async function runTransfers(job: Pick<ResolvedJob, 'dir' | 'files' | 'lim
  */
 class HostQueues {
   #queues = new Map<string, { tasks: QueuedFile[]; head: number }>();
-  #order: Map<QueuedFile, number>;
   size: number;
 
+  /** `tasks` in start order. */
   constructor(tasks: QueuedFile[]) {
-    this.#order = new Map(tasks.map((task, position) => [task, position]));
     this.size = tasks.length;
+    let last: { host: string; queue: { tasks: QueuedFile[]; head: number } } | undefined;
     for (const task of tasks) {
-      const queue = this.#queues.get(task.host) ?? { tasks: [], head: 0 };
-      queue.tasks.push(task);
-      this.#queues.set(task.host, queue);
+      // Most jobs name one host for long runs of files: look the queue up once per run, not once per file.
+      if (last?.host !== task.host) {
+        let queue = this.#queues.get(task.host);
+        if (queue === undefined) this.#queues.set(task.host, (queue = { tasks: [], head: 0 }));
+        last = { host: task.host, queue };
+      }
+      last.queue.tasks.push(task);
     }
   }
 
@@ -281,7 +285,7 @@ class HostQueues {
       const task = queue.tasks[queue.head];
       if (task) heads.push(task);
     }
-    return heads.sort((a, b) => this.#order.get(a)! - this.#order.get(b)!);
+    return heads.sort((a, b) => a.order - b.order);
   }
 
   /** The waiting file the scheduler chose to start: always a head. */
