@@ -73,8 +73,7 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
     const headers = file.headers === undefined ? defaultHeaders : new Map(defaultHeaders);
     if (file.headers !== undefined) for (const [key, header] of resolveHeaders(file.headers, [...base, 'headers'], expand, issues)) headers.set(key, header);
     const list = file.checksum === undefined ? undefined : resolveChecksumList(file.checksum, [...base, 'checksum'], expand, issues);
-    const writtenSecrets = [...(url?.secrets ?? []), ...others.flatMap((m) => m?.secrets ?? []), ...(list?.secrets ?? []), ...(access?.secrets ?? []), ...[...headers.values()].flatMap((header) => header.secrets)];
-    const secrets = writtenSecrets.length === 0 ? [] : unique(writtenSecrets.flatMap(spellings));
+    const secrets = secretsOf(url, others, list, access, headers);
 
     let named: PathCheck | undefined;
     let pathAt = urlPath;
@@ -231,11 +230,14 @@ function resolveChecksumList(
 
 function parseChecksum(text: string): Checksum {
   const colon = text.indexOf(':');
-  return { algorithm: text.slice(0, colon) as ChecksumAlgorithm, hex: text.slice(colon + 1).toLowerCase() };
+  const hex = text.slice(colon + 1);
+  // Generated job files write lower case: no copy for them.
+  return { algorithm: text.slice(0, colon) as ChecksumAlgorithm, hex: /[A-F]/.test(hex) ? hex.toLowerCase() : hex };
 }
 
 /** `https://user:pw@host/` → `https://***@host/`, on the text as written (it may not parse before expansion). */
 export function maskUserinfo(url: string): string {
+  if (!url.includes('@')) return url;
   // An SSH or FTP user name is an account name, not a credential, and the URL needs it to be understood.
   if (/^(sftp|ftps?):\/\/[^/?#:@]*@/i.test(url)) return url;
   return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@');
@@ -251,9 +253,17 @@ function memo<T extends string | number>(parse: (input: T) => number): (input: T
   };
 }
 
-function unique(items: readonly string[]): string[] {
-  return [...new Set(items)];
+/** Every spelling of every expanded secret the file's settings hold; most files hold none, and get a shared []. */
+function secretsOf(...holders: (readonly ({ secrets: readonly string[] } | undefined)[] | { secrets: readonly string[] } | Map<string, Header> | undefined)[]): readonly string[] {
+  const written: string[] = [];
+  for (const holder of holders) {
+    if (holder === undefined) continue;
+    const items = holder instanceof Map ? holder.values() : Array.isArray(holder) ? holder : [holder];
+    for (const item of items) if (item !== undefined && item.secrets.length > 0) written.push(...item.secrets);
+  }
+  return written.length === 0 ? NO_SECRETS : [...new Set(written.flatMap(spellings))];
 }
+const NO_SECRETS: readonly string[] = Object.freeze([]);
 
 /**
  * A secret as it may show up in text pdl did not write itself: URLs are normalised (lower-case host,

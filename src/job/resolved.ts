@@ -49,7 +49,7 @@ export interface ResolvedFile {
   /** Request headers, values expanded. */
   headers: Record<string, string>;
   /** Expanded values of ${VAR}s used by this file, masked as *** wherever text is shown. */
-  secrets: string[];
+  readonly secrets: readonly string[];
   ifExists: IfExists;
   /** Undefined until the run fills it in when `checksumList` is set. */
   checksum: Checksum | undefined;
