@@ -34,6 +34,8 @@ export type StartDecision =
        * which is the look, and asks again with `lookOnDisk` when one is there after all.
        */
       partUnseen?: boolean;
+      /** The hook made sure no control file is there (removed it, or its folder listing had none): none to remove at the end. */
+      noControlFile?: boolean;
     };
 
 /** What the engine learned about a file it completed. */

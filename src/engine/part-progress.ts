@@ -29,7 +29,14 @@ export class PartProgress {
   #hash: ArrivalHashJob | undefined;
   #hashedPrefix = 0;
   #checkpointing: Promise<void> | undefined;
-  #lastCheckpoint = 0;
+  /**
+   * The first periodic checkpoint comes a period after the file started, not at the run's first tick: a file done
+   * within a second never writes a resume state (its fdatasync, temp file and rename, then the unlink), which most
+   * files of a big job of small files used to, whenever a tick fell while they downloaded.
+   */
+  #lastCheckpoint = Date.now();
+  /** False while this run knows no control file is there (the start hook cleared it, none written since). */
+  #controlMayExist = true;
   /** Bytes that were already there when this run resumed the file. */
   resumedBytes = 0;
 
@@ -144,6 +151,8 @@ export class PartProgress {
     // One at a time: a periodic checkpoint that finished after this one would leave its older state on disk.
     await this.settled();
     const done = this.#done;
+    // Before anything is awaited: a commit that reads this while the checkpoint runs must still remove its file.
+    this.#controlMayExist = true;
     const run = (async () => {
       await part.sync();
       await writeResumeState(this.controlPath, {
@@ -233,11 +242,16 @@ export class PartProgress {
     await removeResumeState(this.controlPath);
   }
 
-  /** The `.part` becomes the file (atomic rename); the control file goes. */
+  /** The start hook made sure there is no control file: unless a checkpoint writes one, commit removes none. */
+  noControlFile(): void {
+    this.#controlMayExist = false;
+  }
+
+  /** The `.part` becomes the file (atomic rename); the control file goes (most files never had one: no unlink). */
   async commit(): Promise<void> {
     await this.#part!.commit(this.#file.path);
     this.#part = undefined;
-    await removeResumeState(this.controlPath);
+    if (this.#controlMayExist) await removeResumeState(this.controlPath);
   }
 
   #advanceHash(): void {

@@ -64,7 +64,8 @@ export class MirrorHooks implements FileHooks {
       case 'resume':
         return { action: 'download', repair: false, resume: prep.state };
       case 'fresh':
-        return { action: 'download', repair: prep.repair === true, ...('partUnseen' in prep && prep.partUnseen ? { partUnseen: true } : {}) };
+        // prepare.ts removed any control file before deciding 'fresh' (it holds the claim: no other pdl writes one).
+        return { action: 'download', repair: prep.repair === true, noControlFile: true, ...('partUnseen' in prep && prep.partUnseen ? { partUnseen: true } : {}) };
     }
   }
 

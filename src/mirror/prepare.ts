@@ -3,6 +3,7 @@
  * touched unless they asked (`overwrite`, or `newer` and the server has another version); a .part is trusted only
  * with a readable control file that matches.
  */
+import type { Stats } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
 import { ChecksumMismatchError, LocalIOError } from '../errors.js';
 import { withMessage, toLocalIOError } from '../error-wrap.js';
@@ -10,6 +11,7 @@ import type { ResolvedFile } from '../job/resolved.js';
 import type { MirrorEntry } from '../storage/mirror-state.js';
 import type { OutputDir } from '../storage/output-dir.js';
 import { PartFile } from '../storage/part-file.js';
+import { lstatIfPresent } from '../storage/quiet-lstat.js';
 import { controlPathOf, readResumeState, removeResumeState, type ResumeState } from '../storage/resume-state.js';
 import { hashFile } from '../verify/checksum.js';
 import { isKnownToPdl } from './existing-file.js';
@@ -136,12 +138,13 @@ async function discardPart(partPath: string, controlPath: string): Promise<void>
 /** lstat, skipped for names the folder listing (taken once per run) does not have; without `output`, always. */
 async function statIfListed(output: OutputDir | undefined, path: string): Promise<'file' | 'link' | 'other' | undefined> {
   if (output && !(await output.mayExist(path))) return undefined;
+  let stats: Stats | undefined;
   try {
-    const stats = await lstat(path);
-    if (stats.isSymbolicLink()) return 'link';
-    return stats.isFile() ? 'file' : 'other';
+    stats = await lstatIfPresent(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw toLocalIOError(error, path, 'inspect');
   }
+  if (stats === undefined) return undefined;
+  if (stats.isSymbolicLink()) return 'link';
+  return stats.isFile() ? 'file' : 'other';
 }
