@@ -97,7 +97,8 @@ async function loadStages(rounds) {
   const { jobSchema } = await import(join(root, 'dist/src/job/schema.js'));
   const { resolveJob } = await import(join(root, 'dist/src/job/resolve.js'));
   const plainEntries = await import(join(root, 'dist/src/job/plain-entries.js')).catch(() => undefined);
-  const { parseJobText } = await import(join(root, 'dist/src/job/load.js'));
+  // load.js had it before the loader's full path moved to parse-job.js.
+  const { parseJobText } = await import(join(root, 'dist/src/job/parse-job.js')).catch(() => import(join(root, 'dist/src/job/load.js')));
   const { LineCounter } = await import('yaml');
   const text = jobText(count, 'http://127.0.0.1:1', '0'.repeat(64));
   const cpu = (f) => {

@@ -2,7 +2,9 @@
  * pdl's public API: load and resolve job files, run them, download one URL, and the events and errors involved.
  * The CLI is a thin layer over exactly this.
  */
-export { loadJobFile, parseJobText, resolveJobObject, summarizeJob } from './job/load.js';
+export { loadJobFile, summarizeJob } from './job/load.js';
+export { parseJobText } from './job/parse-job.js';
+export { resolveJobObject } from './job/check.js';
 export { jobJsonSchema } from './job/schema.js';
 export { parseDuration, parseSize } from './job/units.js';
 export type { Checksum, ChecksumAlgorithm, ChecksumListRef, IfExists, ResolvedFile, ResolvedJob, ResolvedLimits } from './job/resolved.js';

@@ -5,7 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
-import { rateSchema } from '../job/schema.js';
+import { quantityProblem, RATE_RULE } from '../job/rules.js';
 import { parseRate } from '../job/units.js';
 
 type ParseOptions = NonNullable<ParseArgsConfig['options']>;
@@ -144,8 +144,8 @@ export function unitFlag(name: string, value: unknown, parser: (text: string) =>
 /** `--rate`: checked by the job file's own rule for `limits.rate`, so the flag and the key accept the same values. */
 export function rateFlag(value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  const checked = rateSchema.safeParse(String(value));
-  if (!checked.success) throw new UsageError(`--rate: ${checked.error.issues[0]?.message ?? 'invalid rate'}`);
+  const problem = quantityProblem(RATE_RULE, String(value));
+  if (problem !== undefined) throw new UsageError(`--rate: ${problem}`);
   return parseRate(String(value));
 }
 

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { MIN_SPLIT_SIZE, SPLIT_EXPECTED, TIMEOUT, TIMEOUT_EXPECTED } from '../job/schema.js';
+import { MIN_SPLIT_SIZE, SPLIT_EXPECTED, TIMEOUT, TIMEOUT_EXPECTED } from '../job/rules.js';
 import { parseDuration, parseSize } from '../job/units.js';
 import { intFlag, listFlag, rateFlag, stringFlag, unitFlag, type Parsed } from './args.js';
 import type { JobOverrides } from './job-overrides.js';

@@ -7,9 +7,9 @@ import type { ResolvedJob } from './resolved.js';
 import { resolveJob, type JobSpec, type ResolveOptions } from './resolve.js';
 import {
   defaultsSchema, fileEntrySchema, fileSchema, jobSchema, limitsSchema,
-  type DefaultsInput, type FileInput, type LimitsInput,
+  type DefaultsInput, type FileInput, type JobInput, type LimitsInput,
 } from './schema.js';
-import { validatePlainJob } from './plain-entries.js';
+import { plainEntries, validatePlainJob } from './plain-entries.js';
 import { explainZodIssues, genericIssueMessage, type KeyHelp, type PathIssue } from './suggest.js';
 
 const MAX_LISTED_ISSUES = 100;
@@ -52,12 +52,24 @@ const jobKeyHelp: KeyHelp = {
 
 /** Schema first; then resolve whatever parts were valid, so env, URL and path problems are reported too. */
 export function checkJob(raw: unknown, options: ResolveOptions): { ok: true; job: ResolvedJob } | { ok: false; issues: PathIssue[] } {
-  // Big jobs of plain entries skip zod for each entry (plain-entries.ts); anything else, and any problem, the full schema.
-  const validated = validatePlainJob(raw) ?? jobSchema.safeParse(raw, { reportInput: true, error: genericIssueMessage });
+  // Big jobs of plain entries skip zod for each entry (plain-entries.ts), and for the top level too when it is plain;
+  // anything else, and any problem, the full schema.
+  const validated =
+    validatePlainJob(raw) ?? validateTopOnly(raw) ?? jobSchema.safeParse(raw, { reportInput: true, error: genericIssueMessage });
   const schemaIssues = validated.success ? [] : explainZodIssues(validated.error.issues, jobKeyHelp);
   const resolved = resolveJob(validated.success ? validated.data : salvageJob(raw), options);
   if (resolved.ok && schemaIssues.length === 0) return resolved;
   return { ok: false, issues: [...schemaIssues, ...(resolved.ok ? [] : resolved.issues)] };
+}
+
+const topSchema = jobSchema.omit({ files: true });
+
+/** Plain entries under a top level the hand check does not know (`ssh:`, say): the schema for the top level alone. */
+function validateTopOnly(raw: unknown): { success: true; data: JobInput } | undefined {
+  const split = plainEntries(raw);
+  if (split === undefined) return undefined;
+  const checked = topSchema.safeParse(split.top);
+  return checked.success ? { success: true, data: { ...checked.data, files: split.files } } : undefined;
 }
 
 /** The fields that passed validation on their own; a file entry without a valid `url` is left out. */

@@ -5,35 +5,14 @@
  */
 import { open } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { LineCounter } from 'yaml';
-import { JobFileError, type JobIssue } from '../errors.js';
-import type { Env } from './env.js';
+import { JobFileError } from '../errors.js';
+import { JOB_FILE_MAX_BYTES, tooLarge, type LoadOptions, type ParseOptions } from './job-file.js';
+import { resolvePlainJob } from './plain-job.js';
 import { fileUrls, type ResolvedJob } from './resolved.js';
-import { checkJob, finish, formatPath } from './check.js';
 import { MiB } from './units.js';
-import { offsetOf, parseYaml, quickYaml } from './yaml.js';
+import { quickYaml } from './yaml-budget.js';
 
-export const JOB_FILE_MAX_BYTES = 16 * MiB;
-/** Beyond this many problems the rest are counted, not listed: nobody reads 10 000 lines. */
-
-export interface LoadOptions {
-  env: Env;
-  /** Output folder overriding `defaults.dir` (the CLI's --dir). */
-  dir?: string;
-  /** The name messages use, as the user typed it; defaults to `file`. */
-  displayName?: string;
-}
-
-export interface ParseOptions {
-  /** The name messages use. */
-  fileName: string;
-  /** The job file's folder. */
-  baseDir: string;
-  env: Env;
-  dir?: string;
-  /** Absolute job file path for ResolvedJob.source. */
-  source?: string;
-}
+export { JOB_FILE_MAX_BYTES, type LoadOptions, type ParseOptions };
 
 /** Read, parse, validate and resolve a job file. Throws JobFileError listing every problem. */
 export async function loadJobFile(file: string, options: LoadOptions): Promise<ResolvedJob> {
@@ -48,29 +27,20 @@ export async function loadJobFile(file: string, options: LoadOptions): Promise<R
     throw new JobFileError(fileName, [{ line: badUtf8Line(bytes), column: 1, path: '', message }]);
   }
   const dir = options.dir !== undefined ? { dir: options.dir } : {};
-  return parseJobText(text, { fileName, baseDir: dirname(source), env: options.env, source, ...dir });
+  return parseText(text, { fileName, baseDir: dirname(source), env: options.env, source, ...dir });
 }
 
-/** parseJobText without the file: YAML text in, ResolvedJob out. Pure apart from path.resolve. */
-export function parseJobText(text: string, options: ParseOptions): ResolvedJob {
-  const fail = (issues: JobIssue[]) => new JobFileError(options.fileName, finish(issues));
-  if (Buffer.byteLength(text) > JOB_FILE_MAX_BYTES) throw fail([tooLarge()]);
-  // Most job files are plain block YAML: their values without yaml's Document. Any problem is reported from the
-  // full parse below, which has every node's position.
-  const quick = quickYaml(text);
-  if (quick !== undefined) {
-    const checked = checkJob(quick.value, { ...options, expandEnv: true });
-    if (checked.ok) return checked.job;
-  }
-  const lineCounter = new LineCounter();
-  const parsed = parseYaml(text, lineCounter);
-  if (!parsed.ok) throw fail(parsed.issues);
-  const checked = checkJob(parsed.value, { ...options, expandEnv: true });
-  if (checked.ok) return checked.job;
-  throw fail(checked.issues.map((issue) => {
-    const { line, col } = lineCounter.linePos(offsetOf(parsed.doc, issue));
-    return { line, column: col, path: formatPath(issue.path), message: issue.message };
-  }));
+/**
+ * Most job files are plain block YAML with plain values: read without yaml's Document and checked without the schema,
+ * neither package is even loaded. Anything else, and every problem, goes the full way (parse-job.ts), which alone
+ * words the issues and gives them their positions.
+ */
+async function parseText(text: string, options: ParseOptions): Promise<ResolvedJob> {
+  const quick = Buffer.byteLength(text) > JOB_FILE_MAX_BYTES ? undefined : quickYaml(text);
+  const plain = quick === undefined ? undefined : resolvePlainJob(quick.value, { ...options, expandEnv: true });
+  if (plain !== undefined) return plain;
+  const { parseCheckedText, parseJobText } = await import('./parse-job.js');
+  return quick === undefined ? parseJobText(text, options) : parseCheckedText(text, options, quick);
 }
 
 /** One line for `pdl validate`: `jobs.yaml: 12 files, 3 hosts (example.org: 10, cdn.example.net: 2)`. */
@@ -122,11 +92,6 @@ async function readCapped(path: string, fileName: string): Promise<Buffer> {
   }
 }
 
-function tooLarge(): JobIssue {
-  const message = `is larger than ${JOB_FILE_MAX_BYTES / MiB} MiB, the limit for a job file; split it into several`;
-  return { line: 0, column: 0, path: '', message };
-}
-
 /** 1-based line of the first byte sequence that is not UTF-8. A LF byte never occurs inside a UTF-8 sequence. */
 function badUtf8Line(bytes: Uint8Array): number {
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -143,5 +108,3 @@ function badUtf8Line(bytes: Uint8Array): number {
   }
   return 0;
 }
-
-export { formatPath, resolveJobObject } from './check.js';

@@ -10,10 +10,10 @@ import type { Checksum, ChecksumAlgorithm, ChecksumListRef, ResolvedFile, Resolv
 import { resolveRemoteAccess } from './remote-access.js';
 import { describeReferences, expandEnv, type Env, type Expansion } from './env.js';
 import { checkRelativePath, fileNameFromUrl, findPathConflicts, outputPath, type PathCheck } from './paths.js';
-import {
-  HEADER_VALUE_PATTERN, JOB_DEFAULTS, LIMIT_DEFAULTS, type DefaultsInput, type FileEntryInput, type LimitsInput,
-} from './schema.js';
-import { describeValue, type PathIssue } from './suggest.js';
+import { HEADER_VALUE_PATTERN, JOB_DEFAULTS, LIMIT_DEFAULTS } from './rules.js';
+import { describeValue } from './said.js';
+import type { DefaultsInput, FileEntryInput, LimitsInput } from './schema.js';
+import type { PathIssue } from './suggest.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
 
 export interface ResolveOptions {

@@ -6,120 +6,62 @@
 import { z } from 'zod';
 import { ftpSchema, sshSchema } from './remote-schema.js';
 import { said } from './said.js';
-import { closest, describeValue } from './suggest.js';
+import { closest } from './suggest.js';
+import { describeValue } from './said.js';
 import {
-  DURATION_PATTERN, spellDuration, spellSize, KiB, parseDuration, parseRate, parseSize, QuantityError, RATE_PATTERN, SIZE_PATTERN, TiB,
-} from './units.js';
-
-export const IF_EXISTS = ['resume', 'skip', 'overwrite', 'fail', 'newer'] as const;
-
-/** Hex digits per algorithm. */
-export const CHECKSUM_HEX_LENGTH = { sha256: 64, sha512: 128, sha1: 40, md5: 32 } as const;
-
-/** Headers pdl sets itself: framing, connection management and the ranges it plans. */
-export const MANAGED_HEADERS = [
-  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te',
-  'trailer', 'expect', 'range', 'if-range', 'accept-encoding',
-] as const;
-
-/** What a job means when it says nothing. */
-export const JOB_DEFAULTS = {
-  dir: './downloads', connections: 8, minSplitSize: 256 * KiB, retries: 5, timeout: 30_000, ifExists: 'resume',
-} as const;
-export const LIMIT_DEFAULTS = { files: 4, connections: 16, perHost: 8, rate: 0 } as const;
-
-/** Bounds, in bytes and milliseconds. */
-export const MIN_SPLIT_SIZE = { min: 64 * KiB, max: TiB } as const;
-export const TIMEOUT = { min: 100, max: 24 * 3_600_000 } as const;
-/** 0 is unlimited; above 1TiB/s no limit could ever be felt, and a bound keeps every rate exact. */
-export const RATE = { min: KiB, max: TiB } as const;
-
+  CHECKSUM_HEX_LENGTH, checksumPattern, CONNECTIONS, FOLDER_PATTERN, HEADER_NAME_PATTERN, HEADER_VALUE_PATTERN, IF_EXISTS, JOB_DEFAULTS,
+  LIMIT_COUNT, LIMIT_DEFAULTS, MANAGED_HEADERS, MAX_MIRRORS, PRIORITY, quantityExpected, quantityProblem, RATE_RANGE, RATE_RULE, RETRIES,
+  SPLIT_RANGE, SPLIT_SIZE_RULE, TIMEOUT_RANGE, TIMEOUT_RULE, type QuantityRule,
+} from './rules.js';
 
 function integer(min: number, max: number, title: string, description: string) {
   const e = said((v) => `expected an integer from ${min} to ${max}, got ${describeValue(v)}`);
   return z.int(e).min(min, e).max(max, e).describe(`${description} (${min}–${max})`).meta({ title });
 }
 
-interface Quantity {
-  pattern: string;
-  parse: (value: string | number) => number;
-  /** The sentence after "expected", e.g. `a size from 64KiB to 1TiB such as 4MiB`. */
-  expected: string;
-  /** What an editor says about any value of the wrong form: every form accepted, and the bounds. */
-  editorMessage: string;
-  min: number;
-  max: number;
-  /** 0 is allowed below `min` (rate: unlimited). */
-  zero?: boolean;
-}
-
 /** A size or duration: `union(number, string)`, bounds checked after parsing so `1KiB` and `1024` agree. */
-function quantity(kind: Quantity, title: string, description: string) {
-  const e = said((v) => `expected ${kind.expected}, got ${describeValue(v)}`);
+function quantity(rule: QuantityRule, editorMessage: string, title: string, description: string) {
+  // What an editor says about any value of the wrong form is `editorMessage`: every form accepted, and the bounds.
+  const e = said((v) => quantityExpected(rule, v));
   return z
-    .union([z.int(e).min(kind.zero ? 0 : kind.min, e).max(kind.max, e), z.string(e).regex(new RegExp(kind.pattern), e)], e)
+    .union([z.int(e).min(rule.zero ? 0 : rule.min, e).max(rule.max, e), z.string(e).regex(new RegExp(rule.pattern), e)], e)
     .superRefine((value, ctx) => {
-      let parsed: number;
-      try {
-        parsed = kind.parse(value);
-      } catch (error) {
-        // Only strings that match the pattern get here: a fraction of a byte or millisecond (`"1.5"`), or a number
-        // that overflows once its unit is applied (`99999999999999999999h`), which is simply out of range.
-        const detail = error instanceof QuantityError && !error.tooLarge ? error.detail : undefined;
-        ctx.addIssue({ code: 'custom', message: `${e.error({ input: value }) ?? ''}${detail === undefined ? '' : ` (${detail})`}` });
-        return;
-      }
-      const inRange = (parsed >= kind.min && parsed <= kind.max) || (kind.zero === true && parsed === 0);
-      if (!inRange) ctx.addIssue({ code: 'custom', message: e.error({ input: value }) ?? '' });
+      const problem = quantityProblem(rule, value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     })
     .describe(description)
-    .meta({ title, [EDITOR_MESSAGE]: kind.editorMessage });
+    .meta({ title, [EDITOR_MESSAGE]: editorMessage });
 }
 
 /** Marks a quantity for `forEditors`; not a JSON Schema keyword, and gone from the output. */
 const EDITOR_MESSAGE = 'x-pdl-editor-message';
 
 const UNITS_HELP = 'bytes, or 4MiB, 512KiB, 1.5GB, 4m (KB/MB/GB = 1000ⁿ; KiB/MiB/GiB and k/m/g = 1024ⁿ)';
-const SPLIT_RANGE = `from ${spellSize(MIN_SPLIT_SIZE.min)} to ${spellSize(MIN_SPLIT_SIZE.max)}`;
-const TIMEOUT_RANGE = `from ${spellDuration(TIMEOUT.min)} to ${spellDuration(TIMEOUT.max)}`;
-/** What `minSplitSize` and `timeout` expect, for the key and for its flag alike. */
-export const SPLIT_EXPECTED = `a size ${SPLIT_RANGE} such as 4MiB`;
-export const TIMEOUT_EXPECTED = `a duration ${TIMEOUT_RANGE} such as 30s`;
-const RATE_RANGE = `from ${spellSize(RATE.min)}/s to ${spellSize(RATE.max)}/s`;
 const minSplitSize = (scope: string) =>
   quantity(
-    {
-      pattern: SIZE_PATTERN, parse: parseSize, ...MIN_SPLIT_SIZE, expected: SPLIT_EXPECTED,
-      editorMessage: `Expected a size such as 4MiB, 512KiB or 1.5GB, or a number of bytes; ${SPLIT_RANGE}`,
-    },
+    SPLIT_SIZE_RULE,
+    `Expected a size such as 4MiB, 512KiB or 1.5GB, or a number of bytes; ${SPLIT_RANGE}`,
     'Minimum split size',
     `Never split ${scope} into ranges smaller than this (ranges are split by measured speed, never below 256KiB whatever this says): ${UNITS_HELP}; ${SPLIT_RANGE}`,
   );
 const timeout = () =>
   quantity(
-    {
-      pattern: DURATION_PATTERN, parse: parseDuration, ...TIMEOUT, expected: TIMEOUT_EXPECTED,
-      editorMessage: `Expected a duration such as 30s, 2m or 500ms, or a number of milliseconds; ${TIMEOUT_RANGE}`,
-    },
+    TIMEOUT_RULE,
+    `Expected a duration such as 30s, 2m or 500ms, or a number of milliseconds; ${TIMEOUT_RANGE}`,
     'Stall timeout',
     `A connection that delivers no bytes for this long is dropped and retried: milliseconds, or 500ms, 30s, 2m, 1h; ${TIMEOUT_RANGE}`,
   );
 export const rateSchema = quantity(
-  {
-    pattern: RATE_PATTERN, parse: parseRate, ...RATE, zero: true,
-    expected: `0 (unlimited) or a rate ${RATE_RANGE} such as 50MiB`,
-    editorMessage: `Expected a rate in bytes per second such as 20MiB, 20MiB/s or 1.5MB, or a number of bytes; 0 = unlimited, otherwise ${RATE_RANGE}`,
-  },
+  RATE_RULE,
+  `Expected a rate in bytes per second such as 20MiB, 20MiB/s or 1.5MB, or a number of bytes; 0 = unlimited, otherwise ${RATE_RANGE}`,
   'Rate limit',
   `Bytes per second over the whole run, 0 = unlimited, otherwise ${RATE_RANGE}: ${UNITS_HELP}, "/s" optional`,
 ).meta({ default: LIMIT_DEFAULTS.rate });
 
-const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-export const HEADER_VALUE_PATTERN = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const headerName = z
   .string()
-  .regex(TCHAR, { error: (i) => `header name ${describeValue(i.input)} is not an HTTP token (letters, digits and !#$%&'*+-.^_\`|~)` })
+  .regex(HEADER_NAME_PATTERN, { error: (i) => `header name ${describeValue(i.input)} is not an HTTP token (letters, digits and !#$%&'*+-.^_\`|~)` })
   .refine((name) => !(MANAGED_HEADERS as readonly string[]).includes(name.toLowerCase()), {
     error: (i) =>
       `header \`${String(i.input)}\` is managed by pdl and cannot be set ` +
@@ -153,14 +95,6 @@ const ifExists = z
   )
   .meta({ title: 'If the file exists' });
 
-/** Algorithms a checksum list (`sha256:file:<url>`) may use: the ones release lists are published with. */
-export const CHECKSUM_LIST_ALGORITHMS = ['sha256', 'sha512'] as const;
-
-// The list's URL is checked by resolve.ts after ${VAR} expansion, like `url:`.
-export const checksumPattern = new RegExp(
-  `^(${Object.entries(CHECKSUM_HEX_LENGTH).map(([algorithm, n]) => `${algorithm}:[0-9a-fA-F]{${n}}`).join('|')}` +
-    `|(${CHECKSUM_LIST_ALGORITHMS.join('|')}):file:\\S+)$`,
-);
 const checksumError = said((v) => {
   const text = typeof v === 'string' ? v : '';
   const hint = /^(sha256|sha512|sha1|md5):([0-9a-fA-F]+)$/.exec(text);
@@ -178,9 +112,9 @@ const checksumError = said((v) => {
 
 /** Per-file settings that `defaults` also sets; a file's value wins. */
 const overridable = (scope: string) => ({
-  connections: integer(1, 64, 'Connections', `Byte-range connections ${scope} may use (1 = never split)`).optional(),
+  connections: integer(CONNECTIONS.min, CONNECTIONS.max, 'Connections', `Byte-range connections ${scope} may use (1 = never split)`).optional(),
   minSplitSize: minSplitSize(scope).optional(),
-  retries: integer(0, 100, 'Retries', 'Attempts per request after the first, with exponential backoff and jitter').optional(),
+  retries: integer(RETRIES.min, RETRIES.max, 'Retries', 'Attempts per request after the first, with exponential backoff and jitter').optional(),
   timeout: timeout().optional(),
   ifExists: ifExists.optional(),
   ssh: sshSchema.optional(),
@@ -193,7 +127,7 @@ export const defaultsSchema = z
     dir: z
       .string(said((v) => `expected a folder path (a non-empty string), got ${describeValue(v)}`))
       .min(1, said(() => 'expected a folder path, got an empty string'))
-      .regex(/^[^\0]*$/, said(() => 'the folder path must not contain NUL'))
+      .regex(FOLDER_PATTERN, said(() => 'the folder path must not contain NUL'))
       .describe("Output root, relative to the job file's folder; nothing is written outside it. `pdl --dir` overrides it")
       .meta({ title: 'Output folder', default: JOB_DEFAULTS.dir })
       .optional(),
@@ -211,19 +145,17 @@ export const defaultsSchema = z
 
 export const limitsSchema = z
   .strictObject({
-    files: integer(1, 1024, 'Files at once', 'Files in flight at once').meta({ default: LIMIT_DEFAULTS.files }).optional(),
-    connections: integer(1, 1024, 'Connections in total', 'Open connections in total')
+    files: integer(LIMIT_COUNT.min, LIMIT_COUNT.max, 'Files at once', 'Files in flight at once').meta({ default: LIMIT_DEFAULTS.files }).optional(),
+    connections: integer(LIMIT_COUNT.min, LIMIT_COUNT.max, 'Connections in total', 'Open connections in total')
       .meta({ default: LIMIT_DEFAULTS.connections })
       .optional(),
-    perHost: integer(1, 1024, 'Connections per host', 'Open connections to one host').meta({ default: LIMIT_DEFAULTS.perHost }).optional(),
+    perHost: integer(LIMIT_COUNT.min, LIMIT_COUNT.max, 'Connections per host', 'Open connections to one host').meta({ default: LIMIT_DEFAULTS.perHost }).optional(),
     rate: rateSchema.optional(),
   }, said((v) => `expected a mapping of limits, got ${describeValue(v)}`))
   .describe('Limits for the whole run')
   .meta({ title: 'Limits' });
 
 const f = overridable('this file');
-/** Mirrors one file entry may list. */
-export const MAX_MIRRORS = 32;
 const urlString = () => z.string(said((v) => `expected a URL, got ${describeValue(v)}`)).min(1, said(() => 'expected a URL, got an empty string'));
 export const fileSchema = z
   .strictObject({
@@ -244,7 +176,7 @@ export const fileSchema = z
       .describe("Output path relative to `dir`, with / between folders; defaults to the URL's last path segment")
       .meta({ title: 'Output path' })
       .optional(),
-    priority: integer(-1_000_000, 1_000_000, 'Priority', 'Higher starts first; ties keep the order in the file')
+    priority: integer(PRIORITY.min, PRIORITY.max, 'Priority', 'Higher starts first; ties keep the order in the file')
       .meta({ default: 0 })
       .optional(),
     ...f,
@@ -289,7 +221,7 @@ export const jobSchema = z
     cache: z
       .string(said((v) => `expected a folder path (a non-empty string), got ${describeValue(v)}`))
       .min(1, said(() => 'expected a folder path, got an empty string'))
-      .regex(/^[^\0]*$/, said(() => 'the folder path must not contain NUL'))
+      .regex(FOLDER_PATTERN, said(() => 'the folder path must not contain NUL'))
       .describe(
         "Folder of verified copies, relative to the job file's folder (may be outside `dir`): a file whose sha256 checksum matches a copy there (`<cache>/sha256/<hex>`) or elsewhere in `dir` is hard-linked instead of downloaded, and every completed file is stored there",
       )

@@ -3,6 +3,9 @@
  * and turning zod's issue tree into flat, path-addressed problems a person can act on.
  */
 import type { z } from 'zod';
+import { describeValue } from './said.js';
+
+export { describeValue };
 
 const MAX_UNKNOWN_KEYS = 20;
 
@@ -12,16 +15,6 @@ export interface PathIssue {
   message: string;
   /** Point at the key (unknown or bad keys) rather than the value. */
   at?: 'key' | 'value';
-}
-
-/** How a value found in the file is shown after "got": strings quoted and cut short, containers by kind. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'an empty value (null)';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return String(value);
 }
 
 /** Damerau–Levenshtein (optimal string alignment) distance, case-insensitive. */

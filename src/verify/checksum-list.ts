@@ -6,7 +6,7 @@
  * Everything else — comments, blank lines, the armour of a PGP-signed list, `# size` notes — is not a line of
  * either format and is skipped, so a signed Fedora CHECKSUM file reads as well as a bare Debian SHA256SUMS.
  */
-import { CHECKSUM_HEX_LENGTH } from '../job/schema.js';
+import { CHECKSUM_HEX_LENGTH } from '../job/rules.js';
 import type { ChecksumAlgorithm } from '../job/resolved.js';
 
 export interface ChecksumList {

@@ -1,13 +1,14 @@
 /**
- * What the binary loads before it does anything: `--version` and `--help` need only the bin's own few modules, and a
- * command loads the bundled CLI without the packages that only sftp://, ftp:// or --queue use. Checked by what is
+ * What the binary loads before it does anything: `--version` and `--help` need only the bin's own few modules, a
+ * command loads the bundled CLI without the packages that only sftp://, ftp:// or --queue use, and a plain job or
+ * `pdl get` without zod and yaml, which only a job with a problem or an unusual form needs. Checked by what is
  * loaded, never by time.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { assertCleanStderr, runCli } from '../helpers/cli.js';
 import { fixture, KiB, sha256 } from '../helpers/engine.js';
 import { tempDir } from '../helpers/job.js';
@@ -75,4 +76,65 @@ test('pdl get and pdl run without --queue load neither bullmq nor ioredis', asyn
   }
   assert.equal(sha256(await readFile(join(dir, 'out', 'a.bin'))), server.file('/a.bin').sha256);
   assert.equal(sha256(await readFile(join(dir, 'got.bin'))), server.file('/a.bin').sha256);
+});
+
+/** Every ES module the process loads, recorded by a module hook (the bundle's chunks are ES modules). */
+async function recordModuleLoads(dir: string): Promise<Record<string, string>> {
+  const hooks = join(dir, 'record-hooks.mjs');
+  await writeFile(
+    hooks,
+    "import { appendFileSync } from 'node:fs';\n" +
+      'export async function load(url, context, next) {\n' +
+      "  appendFileSync(process.env.PDL_TEST_ES_LOADS, `${url}\\n`);\n" +
+      '  return next(url, context);\n' +
+      '}\n',
+  );
+  const register = join(dir, 'record-register.mjs');
+  await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+  return { NODE_OPTIONS: `--import ${pathToFileURL(register).href}` };
+}
+
+/** The bundle's files that hold a package's code: esbuild marks each module it took in with a `// …node_modules/…` line. */
+async function chunksOf(pkg: string): Promise<string[]> {
+  const folder = join(ROOT, 'dist', 'bundle', 'cli');
+  const marker = new RegExp(`^// (?:.*/)?node_modules/${pkg}/`, 'm');
+  const found: string[] = [];
+  for (const name of await readdir(folder)) {
+    if (name.endsWith('.js') && marker.test(await readFile(join(folder, name), 'utf8'))) found.push(name);
+  }
+  return found;
+}
+
+test('pdl run of a plain job and pdl get load neither zod nor yaml; a job with a problem loads both and words it', async (t) => {
+  const { server, dir } = await fixture(t);
+  const url = server.addFile('/a.bin', { size: 10 * KiB });
+  const heavy = { zod: await chunksOf('zod'), yaml: await chunksOf('yaml') };
+  assert.ok(heavy.zod.length > 0 && heavy.yaml.length > 0, `the bundle holds zod (${heavy.zod}) and yaml (${heavy.yaml})`);
+  const recorder = await recordModuleLoads(dir);
+  const plain = join(dir, 'plain.yaml');
+  await writeFile(plain, `version: 1\ndefaults:\n  dir: ./out\n  connections: 4\n  timeout: 30s\nlimits:\n  files: 2\n  rate: 0\nfiles:\n  - ${url}\n  - url: ${url}\n    path: b.bin\n    checksum: sha256:${server.file('/a.bin').sha256}\n`);
+  const unknown = join(dir, 'unknown.yaml');
+  await writeFile(unknown, `version: 1\nfiles:\n  - url: ${url}\n    conections: 2\n`);
+
+  const loadsOf = async (name: string, args: string[], code: number) => {
+    const loads = join(dir, `${name}.es-loads`);
+    const result = await runCli(args, { cwd: dir, env: { ...recorder, PDL_TEST_ES_LOADS: loads } });
+    assert.equal(result.code, code, result.stderr);
+    const loaded = (await readFile(loads, 'utf8')).split('\n').map((href) => href.replace(/^.*\/dist\/bundle\/cli\//, ''));
+    assert.ok(loaded.includes('pdl.js'), `${name}: the recorder saw the bundle load`);
+    return { result, loaded: new Set(loaded) };
+  };
+  for (const [name, args] of [['run', ['run', plain, '--quiet']], ['get', ['get', url, '-o', join(dir, 'got.bin'), '--quiet']]] as const) {
+    const { result, loaded } = await loadsOf(name, [...args], 0);
+    assertCleanStderr(result.stderr);
+    assert.deepEqual(heavy.zod.filter((chunk) => loaded.has(chunk)), [], `${name} loaded zod`);
+    assert.deepEqual(heavy.yaml.filter((chunk) => loaded.has(chunk)), [], `${name} loaded yaml`);
+  }
+  assert.equal(sha256(await readFile(join(dir, 'out', 'b.bin'))), server.file('/a.bin').sha256);
+  assert.equal(sha256(await readFile(join(dir, 'got.bin'))), server.file('/a.bin').sha256);
+
+  // The recorder sees both packages when they are needed: the full parse words the problem at its line and column.
+  const { result, loaded } = await loadsOf('unknown', ['run', unknown], 2);
+  assert.equal(result.stderr, `pdl: ${unknown}:4:5 files[0].conections: unknown key \`conections\`; did you mean \`connections\`?\n`);
+  assert.ok(heavy.zod.some((chunk) => loaded.has(chunk)) && heavy.yaml.some((chunk) => loaded.has(chunk)), 'a job with a problem loads both');
 });

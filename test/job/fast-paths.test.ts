@@ -1,26 +1,30 @@
 /**
- * The loader's two fast paths (quick-yaml.ts for the text, plain-entries.ts for the schema) must change nothing a user
- * can see: for generated job files, the resolved job, or every problem with its line and column, is compared with a
- * load that takes neither of them.
+ * The loader's fast paths (quick-yaml.ts for the text, plain-entries.ts and plain-top.ts for the schema, and
+ * loadJobFile's way round zod and yaml altogether) must change nothing a user can see: for generated job files, the
+ * resolved job, or every problem with its line and column, is compared with a load that takes none of them.
  */
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LineCounter } from 'yaml';
 import { JobFileError, formatJobIssues } from '../../src/errors.js';
 import { checkJob, finish, formatPath } from '../../src/job/check.js';
+import { loadJobFile } from '../../src/job/load.js';
 import { parseYaml, offsetOf } from '../../src/job/yaml.js';
+import { tempDir } from '../helpers/job.js';
 import { BASE_DIR, load, seededRandom } from './helpers.js';
 
 const env = { TOKEN: 'secret-token', HOST: 'mirror.example.org', EMPTY: '' };
 
 /** load.ts without its fast paths: the full YAML parse, and a top level zod alone takes (plain-entries wants literals). */
-function slowLoad(text: string): unknown {
+function slowLoad(text: string, baseDir = BASE_DIR, source?: string): unknown {
   const lineCounter = new LineCounter();
   const parsed = parseYaml(text, lineCounter);
   if (!parsed.ok) return formatJobIssues('jobs.yaml', finish(parsed.issues));
   const raw = parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)
     ? Object.assign(Object.create(null) as object, parsed.value) : parsed.value;
-  const checked = checkJob(raw, { baseDir: BASE_DIR, env, expandEnv: true });
+  const checked = checkJob(raw, { baseDir, env, expandEnv: true, ...(source !== undefined ? { source } : {}) });
   if (checked.ok) return checked.job;
   return formatJobIssues('jobs.yaml', finish(checked.issues.map((issue) => {
     const { line, col } = lineCounter.linePos(offsetOf(parsed.doc, issue));
@@ -80,11 +84,19 @@ describe('the fast paths change nothing the user sees', () => {
     const lines = [odd(['version: 1'], ['version: 2', 'version: "1"', 'version: 1.0'])];
     if (random(3) === 0) {
       lines.push('defaults:', `  dir: ${odd(['out'], ['""', '/tmp/x', '../up'])}`);
-      if (random(2) === 0) lines.push(`  connections: ${odd(['4'], ['0', '"8"'])}`);
+      if (random(2) === 0) lines.push(`  connections: ${odd(['4'], ['0', '"8"', '65'])}`);
       if (random(3) === 0) lines.push('  headers:', `    ${header()}`);
-      if (random(4) === 0) lines.push(`  timeout: ${odd(['10s'], ['10', '5m'])}`);
+      if (random(4) === 0) lines.push(`  timeout: ${odd(['10s'], ['10', '5m', '1.5', '25h'])}`);
+      if (random(4) === 0) lines.push(`  minSplitSize: ${odd(['1MiB', '65536'], ['1', '1.5MiB', '2TiB'])}`);
+      if (random(4) === 0) lines.push(`  retries: ${odd(['3', '0'], ['-1', '101'])}`);
+      if (random(4) === 0) lines.push(`  ifExists: ${odd(['skip', 'overwrite'], ['Skip', 'newr'])}`);
+      if (budget > 0 && random(8) === 0) lines.push((budget--, pick(['  ssh:', '  ftp:', '  extra: 1', '  files: 2'])));
     }
-    if (random(6) === 0) lines.push('limits:', `  ${odd(['files: 2', 'rate: 10MiB'], ['files: 0', 'rate: 1', 'perhost: 3'])}`);
+    if (random(4) === 0) {
+      lines.push('limits:', `  ${odd(['files: 2', 'rate: 10MiB'], ['files: 0', 'rate: 1', 'perhost: 3', 'connections: 1025'])}`);
+      if (random(2) === 0) lines.push(`  ${odd(['perHost: 4', 'connections: 32', 'rate: 0'], ['rate: 1.5', 'perHost: "4"'])}`);
+    }
+    if (random(6) === 0) lines.push(`cache: ${odd(['.cache', 'cache/dir'], ['""', '~'])}`);
     lines.push(odd(['files:'], ['files: []', 'file:']));
     for (let i = 0, n = 1 + random(6); i < n; i++) lines.push(...entry(i));
     return `${lines.join('\n')}\n`;
@@ -101,5 +113,22 @@ describe('the fast paths change nothing the user sees', () => {
       else resolved++;
     }
     assert.ok(resolved > 100 && refused > 100, `${resolved} resolved, ${refused} refused: too few of one kind to compare`);
+  });
+
+  it("loadJobFile, the CLI's way round zod and yaml, resolves or refuses them as the full path does (fixed seed)", async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'jobs.yaml');
+    let resolved = 0;
+    for (let round = 0; round < 400; round++) {
+      const text = job();
+      await writeFile(file, text);
+      const fast = await loadJobFile(file, { env, displayName: 'jobs.yaml' }).catch((error: unknown) => {
+        if (error instanceof JobFileError) return error.message;
+        throw error;
+      });
+      assert.deepEqual(fast, slowLoad(text, dir, file), text);
+      if (typeof fast !== 'string') resolved++;
+    }
+    assert.ok(resolved > 50, `${resolved} resolved: too few to compare`);
   });
 });

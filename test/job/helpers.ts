@@ -1,7 +1,7 @@
 /** Shared by the job tests: run the loader on YAML text and get its problems as the CLI prints them. */
 import assert from 'node:assert/strict';
 import { JobFileError } from '../../src/errors.js';
-import { parseJobText } from '../../src/job/load.js';
+import { parseJobText } from '../../src/job/parse-job.js';
 import type { ResolvedJob } from '../../src/job/resolved.js';
 
 export const BASE_DIR = '/jobs';

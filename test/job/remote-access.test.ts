@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { JobFileError } from '../../src/errors.js';
-import { resolveJobObject } from '../../src/job/load.js';
+import { resolveJobObject } from '../../src/job/check.js';
 
 const env = { HOME: '/home/me', SSH_AUTH_SOCK: '/run/agent.sock', PW: 's3cret-pw', PHRASE: 'phrase-xyz' };
 const options = { fileName: 'jobs.yaml', baseDir: '/jobs', env };

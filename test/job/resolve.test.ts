@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { JobFileError } from '../../src/errors.js';
-import { resolveJobObject } from '../../src/job/load.js';
+import { resolveJobObject } from '../../src/job/check.js';
 import { maskUserinfo, resolveJob } from '../../src/job/resolve.js';
 
 const options = { fileName: 'pdl get', baseDir: '/work', env: {}, expandEnv: false } as const;

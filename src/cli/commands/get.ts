@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { JobFileError, UsageError } from '../../errors.js';
-import { resolveJobObject } from '../../job/check.js';
+import { resolveJobObjectLazily } from '../../job/plain-job.js';
 import { COMMAND_OPTIONS, intFlag, listFlag, parse, stringFlag } from '../args.js';
 import { execute } from '../execute.js';
 import { getHelp } from '../help.js';
@@ -43,7 +43,7 @@ export async function getCommand(argv: string[], io: CliIO): Promise<number> {
   try {
     // Values typed on the command line were already expanded by the shell: no ${VAR} expansion here.
     // The environment still serves --password-env, ~ and the SSH agent's socket.
-    job = resolveJobObject(raw, { fileName: 'pdl get', baseDir: io.cwd, env: io.env, expandEnv: false });
+    job = await resolveJobObjectLazily(raw, { fileName: 'pdl get', baseDir: io.cwd, env: io.env, expandEnv: false });
   } catch (error) {
     if (error instanceof JobFileError) throw new UsageError(error.issues.map((issue) => describeFlag(issue.path, issue.message)).join('\n'));
     throw error;

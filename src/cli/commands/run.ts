@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { loadJobFile } from '../../job/load.js';
 import { COMMAND_OPTIONS, parse, stringFlag } from '../args.js';
 import { execute } from '../execute.js';
-import { frozenRun } from '../frozen-run.js';
 import { runHelp } from '../help.js';
 import { applyOverrides } from '../job-overrides.js';
 import type { CliIO } from '../io.js';
@@ -32,7 +31,10 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const loaded = await loadJobFile(positionals[0]!, { env: io.env, ...(dir !== undefined ? { dir: resolve(io.cwd, dir) } : {}) });
   const job = selectShard(applyOverrides(loaded, overrides), shard);
   // --frozen: the lock next to the job decides every file's sha256 and size; drift is exit 3 (lockfile/frozen.ts).
-  const frozen = values.frozen ? await frozenRun(positionals[0]!, io.cwd, job, (overrides.only ?? []).length > 0) : undefined;
+  // The lock file is YAML read with positions: the `yaml` package is loaded only for --frozen.
+  const frozen = values.frozen
+    ? await (await import('../frozen-run.js')).frozenRun(positionals[0]!, io.cwd, job, (overrides.only ?? []).length > 0)
+    : undefined;
   if (values['dry-run']) {
     io.stdout.write(formatDryRun(frozen?.job ?? job));
     return 0;
