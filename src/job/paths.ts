@@ -130,7 +130,10 @@ export function findPathConflicts(claims: readonly PathClaim[]): PathConflict[] 
   const show = (claim: PathClaim) => `files[${claim.index}] (${JSON.stringify(claim.relPath)})`;
   for (const claim of claims) {
     const key = claim.relPath.normalize('NFC').toLowerCase();
-    const ancestors = foldersOf(key);
+    // A folder in `folders` has all its ancestors there too, and no file at any of them (a file there would have
+    // stopped the entry that registered it): a file in a known folder needs no walk up its path.
+    const slash = key.lastIndexOf('/');
+    const ancestors = slash === -1 || folders.has(key.slice(0, slash)) ? NO_FOLDERS : foldersOf(key);
     const same = files.get(key);
     // pdl writes `<path>.part`, `<path>.pdl`, … beside each file: another entry may not use those names.
     const suffix = companionSuffix(key);
@@ -170,6 +173,8 @@ function companionSuffix(key: string): string | undefined {
   for (const suffix of SUFFIXES) if (key.endsWith(suffix)) return suffix;
   return undefined;
 }
+
+const NO_FOLDERS: readonly string[] = [];
 
 /** `a/b/c` → `a`, `a/b`. */
 function foldersOf(key: string): string[] {
