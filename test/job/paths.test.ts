@@ -167,6 +167,58 @@ describe('findPathConflicts', () => {
   }
 });
 
+/** findPathConflicts as first written: every ancestor and every companion name looked up for every entry. */
+function referenceConflicts(claims: { index: number; relPath: string }[]): [number, string][] {
+  const suffixes = ['.part', '.pdl', '.pdl-claim'];
+  const files = new Map<string, { index: number; relPath: string }>();
+  const folders = new Map<string, { index: number; relPath: string }>();
+  const out: [number, string][] = [];
+  const show = (claim: { index: number; relPath: string }) => `files[${claim.index}] (${JSON.stringify(claim.relPath)})`;
+  for (const claim of claims) {
+    const key = claim.relPath.normalize('NFC').toLowerCase();
+    const ancestors: string[] = [];
+    for (let slash = key.indexOf('/'); slash !== -1; slash = key.indexOf('/', slash + 1)) ancestors.push(key.slice(0, slash));
+    const same = files.get(key);
+    const workFile = suffixes.map((suffix) => (key.endsWith(suffix) ? files.get(key.slice(0, -suffix.length)) : undefined)).find(Boolean);
+    const usedAsFolder = folders.get(key);
+    const blockingFile = ancestors.map((folder) => files.get(folder)).find(Boolean);
+    let message: string | undefined;
+    if (same) message = `same output path as ${show(same)}; paths are compared case-insensitively`;
+    else if (key === '.pdl-state.json' || key === '.pdl-hosts.json' || key === '.pdl-run.lock') message = 'reserved';
+    else if (workFile) message = `${JSON.stringify(claim.relPath)} is the name pdl uses for the partial download of ${show(workFile)}`;
+    else if (usedAsFolder) message = `${JSON.stringify(claim.relPath)} is a folder of ${show(usedAsFolder)}; it cannot also be a file`;
+    else if (blockingFile) message = `${JSON.stringify(claim.relPath)} needs a folder where ${show(blockingFile)} writes a file`;
+    if (message !== undefined) {
+      out.push([claim.index, message]);
+      continue;
+    }
+    files.set(key, claim);
+    for (const suffix of suffixes) {
+      const earlier = files.get(key + suffix);
+      if (earlier) out.push([claim.index, `${show(earlier)} uses the name pdl gives the partial download of ${JSON.stringify(claim.relPath)}`]);
+    }
+    for (const folder of ancestors) if (!folders.has(folder)) folders.set(folder, claim);
+  }
+  return out;
+}
+
+describe('findPathConflicts against the first, plain version (differential)', () => {
+  it('reports the same conflicts on generated path lists (fixed seed)', () => {
+    const random = seededRandom(47);
+    const names = ['a', 'A', 'b', 'a.part', 'a.pdl', 'b.pdl-claim', 'x/a', 'x'];
+    let reported = 0;
+    for (let round = 0; round < 5_000; round++) {
+      const paths = Array.from({ length: 1 + random(8) }, () => Array.from({ length: 1 + random(3) }, () => names[random(names.length)]).join('/'));
+      const claims = paths.map((relPath, index) => ({ index, relPath }));
+      const expected = referenceConflicts(claims);
+      const actual = findPathConflicts(claims).map((c): [number, string] => [c.index, c.message.includes("is the name of pdl's") ? 'reserved' : c.message]);
+      assert.deepEqual(actual, expected, JSON.stringify(paths));
+      reported += expected.length;
+    }
+    assert.ok(reported > 1000, `only ${reported} conflicts generated`);
+  });
+});
+
 describe('plain paths taken by one pattern (differential)', () => {
   const random = seededRandom(31);
   const pieces = ['a', 'b', '0', '.', '..', '-', '_', '/', '/', '//', 'É', ' ', '\\', ':', '\0', '~', 'C:', 'x'.repeat(246), 'y'.repeat(256)];
