@@ -49,16 +49,17 @@ test('--version, -V, --help, -h and no arguments are answered by the bin alone; 
   assert.match(command.stderr, /^pdl: internal error: the bundled CLI is missing \(.*dist\/bundle\/cli\/pdl\.js\); run 'npm run build'\n$/);
 });
 
-test('pdl get and pdl run without --queue load neither bullmq nor ioredis', async (t) => {
+test('pdl get and pdl run without --queue load neither bullmq nor ioredis, and take undici from the bundle', async (t) => {
   const { server, dir } = await fixture(t);
   const url = server.addFile('/a.bin', { size: 100 * KiB });
-  // Lists, at exit, every CommonJS module the process loaded (ESM importing a CommonJS package loads it this way).
+  // Lists, at exit, every CommonJS module the process loaded through require (as http/agent.ts loads undici in dist/src).
   const recorder = join(dir, 'record-loads.cjs');
   await writeFile(
     recorder,
     "const { isMainThread } = require('node:worker_threads');\n" +
       "if (isMainThread) process.on('exit', () => require('node:fs').writeFileSync(process.env.PDL_TEST_LOADS, Object.keys(require.cache).join('\\n')));\n",
   );
+  const esRecorder = await recordModuleLoads(dir);
   const job = join(dir, 'jobs.yaml');
   await writeFile(job, `version: 1\ndefaults:\n  dir: ./out\nfiles:\n  - ${url}\n`);
 
@@ -67,12 +68,18 @@ test('pdl get and pdl run without --queue load neither bullmq nor ioredis', asyn
     ['get', ['get', url, '-o', join(dir, 'got.bin')]],
   ] as const) {
     const loads = join(dir, `${name}.loads`);
-    const result = await runCli([...args], { env: { NODE_OPTIONS: `--require ${recorder}`, PDL_TEST_LOADS: loads } });
+    const esLoads = join(dir, `${name}.es-loads`);
+    const env = { NODE_OPTIONS: `--require ${recorder} ${esRecorder.NODE_OPTIONS}`, PDL_TEST_LOADS: loads, PDL_TEST_ES_LOADS: esLoads };
+    const result = await runCli([...args], { env });
     assert.equal(result.code, 0, result.stderr);
     assertCleanStderr(result.stderr);
-    const loaded = (await readFile(loads, 'utf8')).split('\n');
-    assert.ok(loaded.some((path) => path.includes('/node_modules/undici/')), `${name}: the recorder saw the modules loaded`);
-    assert.deepEqual(loaded.filter((path) => /\/node_modules\/(bullmq|ioredis)\//.test(path)), [], `${name} loaded the queue's packages`);
+    const required = (await readFile(loads, 'utf8')).split('\n');
+    const imported = (await readFile(esLoads, 'utf8')).split('\n');
+    assert.ok(required.some((path) => path.endsWith('record-loads.cjs')), `${name}: the require recorder ran`);
+    assert.ok(imported.some((href) => href.endsWith('/dist/bundle/cli/pdl.js')), `${name}: the import recorder saw the bundle load`);
+    // A package the bundle imports (bullmq, when --queue is given) is imported; one http/agent.ts requires, required.
+    assert.deepEqual([...required, ...imported].filter((path) => /\/node_modules\/(bullmq|ioredis)\//.test(path)), [], `${name} loaded the queue's packages`);
+    assert.deepEqual([...required, ...imported].filter((path) => path.includes('/node_modules/undici/')), [], `${name} loaded undici from node_modules, not the bundle`);
   }
   assert.equal(sha256(await readFile(join(dir, 'out', 'a.bin'))), server.file('/a.bin').sha256);
   assert.equal(sha256(await readFile(join(dir, 'got.bin'))), server.file('/a.bin').sha256);
