@@ -4,7 +4,6 @@
  * zlib's buffers and the pump's backpressure), anything else is a protocol error that names Content-Encoding.
  */
 import { pipeline, type Readable, type Transform } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { ContentEncodingError, ProtocolError } from '../errors.js';
 import type { HeaderValue } from './headers.js';
 
@@ -77,6 +76,8 @@ export function decodeBody(body: Readable, codings: readonly ContentCoding[], he
 }
 
 function createDecoder(coding: ContentCoding): Transform {
+  // Loaded on first use: few servers encode what pdl downloads, and node:zlib costs about 2 ms of every start.
+  const { createBrotliDecompress, createGunzip, createInflate } = process.getBuiltinModule('node:zlib');
   switch (coding) {
     case 'gzip':
       return createGunzip();
