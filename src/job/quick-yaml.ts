@@ -7,6 +7,9 @@
  * anything else (anchors, aliases, tags, flow collections, block scalars, escapes, tabs, CR, document markers,
  * duplicate or forbidden keys, multi-line scalars, floats, deep nesting, invalid YAML) it answers undefined and the
  * caller takes the full parser, which also reports every problem with its position.
+ *
+ * A big job is read once, mostly before V8 has optimised any of this: the text is walked line by line with native
+ * searches, keeping only the current line, and per line it builds no more than the key and the value.
  */
 
 /** Deeper structures go the full way, which enforces the real depth limit (yaml.ts MAX_DEPTH). */
@@ -18,17 +21,14 @@ const NULL = /^(?:~|[Nn]ull|NULL)?$/;
 const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
 const DECIMAL = /^[-+]?[0-9]+$/;
 const OTHER_NUMBER = /^(?:0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$/;
+/** The first characters NULL, BOOL, DECIMAL and OTHER_NUMBER can match (or the empty string): any other value is a string. */
+const NON_STRING_STARTS = '~NnTtFf+-.0123456789';
 /** Characters a plain scalar cannot start with (YAML 1.2 indicators), and `-`, `?`, `:` to keep it simple. */
 const INDICATORS = new Set('-?:,[]{}#&*!|>\'"%@`');
 /** Outside these, a character may mean something to YAML (control characters, NEL, BOM, tabs, CR) or be unprintable. */
 const UNUSUAL = /[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ud800-\udfff\ue000-\ufefe\uff00-\ufffd]/;
-
-/** A line that is not blank or a comment: where its content starts (after the indentation) and ends (before `\n`). */
-interface Line {
-  indent: number;
-  start: number;
-  end: number;
-}
+/** What may follow a closing quote: spaces, or spaces and a comment. */
+const AFTER_QUOTE = /^(?: +#.*| *)$/;
 
 class Unsure extends Error {}
 const unsure = (): never => {
@@ -36,22 +36,15 @@ const unsure = (): never => {
 };
 
 const SPACE = 0x20;
+const HASH = 0x23;
+const DASH = 0x2d;
 
 /** The value `yaml` would build from `text`, or undefined when this parser is not sure of it. */
 export function quickParse(text: string): unknown {
   if (UNUSUAL.test(text)) return undefined;
-  const lines: Line[] = [];
-  for (let from = 0; from <= text.length; ) {
-    const newline = text.indexOf('\n', from);
-    const end = newline === -1 ? text.length : newline;
-    let start = from;
-    while (start < end && text.charCodeAt(start) === SPACE) start++;
-    if (start < end && text[start] !== '#') lines.push({ indent: start - from, start, end });
-    from = end + 1;
-  }
-  if (lines.length === 0 || lines[0]!.indent !== 0) return undefined;
+  const parser = new QuickParser(text);
+  if (!parser.startsAtColumnOne) return undefined;
   try {
-    const parser = new QuickParser(text, lines);
     const value = parser.block(0, 1);
     return parser.done ? value : undefined;
   } catch (error) {
@@ -62,44 +55,79 @@ export function quickParse(text: string): unknown {
 
 class QuickParser {
   readonly #text: string;
-  readonly #lines: Line[];
-  #at = 0;
+  /** Each spelling of a key, checked once: a big job repeats a few keys thousands of times. Null: not a plain key. */
+  readonly #keys = new Map<string, string | null>();
+  /**
+   * The current line, neither blank nor a comment: its indentation (-1 once every line is read), where its content
+   * starts (after the indentation) and ends (before `\n`), and where the line after it begins.
+   */
+  #indent = -1;
+  #start = 0;
+  #end = 0;
+  #next = 0;
 
-  constructor(text: string, lines: Line[]) {
+  constructor(text: string) {
     this.#text = text;
-    this.#lines = lines;
+    this.#advance();
+  }
+
+  get startsAtColumnOne(): boolean {
+    return this.#indent === 0;
   }
 
   get done(): boolean {
-    return this.#at === this.#lines.length;
+    return this.#indent === -1;
+  }
+
+  /** On to the next line that is neither blank nor a comment. */
+  #advance(): void {
+    const text = this.#text;
+    for (let from = this.#next; from <= text.length; ) {
+      const newline = text.indexOf('\n', from);
+      const end = newline === -1 ? text.length : newline;
+      let start = from;
+      while (start < end && text.charCodeAt(start) === SPACE) start++;
+      if (start < end && text.charCodeAt(start) !== HASH) {
+        this.#indent = start - from;
+        this.#start = start;
+        this.#end = end;
+        this.#next = end + 1;
+        return;
+      }
+      from = end + 1;
+    }
+    this.#indent = -1;
+    this.#next = text.length + 1;
   }
 
   /** The mapping or sequence whose first line is the current one, at `indent`. */
   block(indent: number, depth: number): unknown {
     if (depth > MAX_QUICK_DEPTH) unsure();
-    const line = this.#lines[this.#at]!;
-    return this.#isItem(line.start, line.end) ? this.#sequence(indent, depth) : this.#mapping(indent, depth);
+    return this.#isItem(this.#start, this.#end) ? this.#sequence(indent, depth) : this.#mapping(indent, depth);
   }
 
   #sequence(indent: number, depth: number): unknown[] {
     const text = this.#text;
     const items: unknown[] = [];
-    for (let line = this.#lines[this.#at]; line?.indent === indent && this.#isItem(line.start, line.end); line = this.#lines[this.#at]) {
-      let rest = line.start + 1;
-      while (rest < line.end && text.charCodeAt(rest) === SPACE) rest++;
-      if (rest === line.end || text[rest] === '#') {
-        this.#at++;
+    while (this.#indent === indent && this.#isItem(this.#start, this.#end)) {
+      const start = this.#start;
+      const end = this.#end;
+      let rest = start + 1;
+      while (rest < end && text.charCodeAt(rest) === SPACE) rest++;
+      if (rest === end || text.charCodeAt(rest) === HASH) {
+        this.#advance();
         items.push(this.#nested(indent, depth));
-      } else if (this.#isItem(rest, line.end)) {
+      } else if (this.#isItem(rest, end)) {
         unsure(); // `- - a`: a sequence in a sequence on one line
-      } else if (keyAt(text, rest, line.end) !== undefined) {
+      } else if (this.#keyAt(rest, end) !== undefined) {
         // `- url: …`: a mapping that starts on the item's line, at the column of its first key.
-        const column = indent + (rest - line.start);
-        this.#lines[this.#at] = { indent: column, start: rest, end: line.end };
+        const column = indent + (rest - start);
+        this.#indent = column;
+        this.#start = rest;
         items.push(this.#mapping(column, depth + 1));
       } else {
-        this.#at++;
-        items.push(this.#scalarValue(rest, line.end, indent));
+        this.#advance();
+        items.push(this.#scalarValue(rest, end, indent));
       }
     }
     return items;
@@ -108,50 +136,56 @@ class QuickParser {
   #mapping(indent: number, depth: number): Record<string, unknown> {
     const text = this.#text;
     const map: Record<string, unknown> = {};
-    for (let line = this.#lines[this.#at]; line?.indent === indent; line = this.#lines[this.#at]) {
-      const key = keyAt(text, line.start, line.end) ?? unsure();
+    while (this.#indent === indent) {
+      const start = this.#start;
+      const end = this.#end;
+      const key = this.#keyAt(start, end) ?? unsure();
       if (Object.hasOwn(map, key)) unsure();
-      let rest = line.start + key.length + 1;
-      while (rest < line.end && text.charCodeAt(rest) === SPACE) rest++;
-      this.#at++;
-      if (rest < line.end && text[rest] !== '#') {
-        map[key] = this.#scalarValue(rest, line.end, indent);
+      let rest = start + key.length + 1;
+      while (rest < end && text.charCodeAt(rest) === SPACE) rest++;
+      this.#advance();
+      if (rest < end && text.charCodeAt(rest) !== HASH) {
+        map[key] = this.#scalarValue(rest, end, indent);
         continue;
       }
       // `files:` followed by `- …` at the key's own indentation is a sequence too.
-      const next = this.#lines[this.#at];
-      map[key] = next?.indent === indent && this.#isItem(next.start, next.end) ? this.#sequence(indent, depth + 1) : this.#nested(indent, depth);
+      map[key] = this.#indent === indent && this.#isItem(this.#start, this.#end) ? this.#sequence(indent, depth + 1) : this.#nested(indent, depth);
     }
     return map;
   }
 
   /** What follows an empty `key:` or `-`: a more indented block, or null. */
   #nested(indent: number, depth: number): unknown {
-    const next = this.#lines[this.#at];
-    return next !== undefined && next.indent > indent ? this.block(next.indent, depth + 1) : null;
+    return this.#indent > indent ? this.block(this.#indent, depth + 1) : null;
   }
 
+  /** The scalar from `start` to `end` of the line before the current one. */
   #scalarValue(start: number, end: number, indent: number): unknown {
     // A more indented line after a scalar continues it (a multi-line scalar) or is an error: not for this parser.
-    if ((this.#lines[this.#at]?.indent ?? -1) > indent) unsure();
+    if (this.#indent > indent) unsure();
     return scalar(this.#text.slice(start, end));
   }
 
   /** `-` alone or `- …` from `start`. */
   #isItem(start: number, end: number): boolean {
-    return this.#text[start] === '-' && (start + 1 === end || this.#text.charCodeAt(start + 1) === SPACE);
+    return this.#text.charCodeAt(start) === DASH && (start + 1 === end || this.#text.charCodeAt(start + 1) === SPACE);
   }
-}
 
-/** The key of a `name:` or `name: …` line from `start`, when the name is plain text that stays a string. */
-function keyAt(text: string, start: number, end: number): string | undefined {
-  const colon = text.indexOf(':', start);
-  if (colon <= start || colon >= end || (colon + 1 < end && text.charCodeAt(colon + 1) !== SPACE)) return undefined;
-  // Longer implicit keys are a YAML error.
-  if (colon - start > 1024) return undefined;
-  const key = text.slice(start, colon);
-  if (!KEY.test(key) || NULL.test(key) || BOOL.test(key) || SPECIAL_KEYS.has(key)) return undefined;
-  return key;
+  /** The key of a `name:` or `name: …` line from `start`, when the name is plain text that stays a string. */
+  #keyAt(start: number, end: number): string | undefined {
+    const text = this.#text;
+    const colon = text.indexOf(':', start);
+    if (colon <= start || colon >= end || (colon + 1 < end && text.charCodeAt(colon + 1) !== SPACE)) return undefined;
+    // Longer implicit keys are a YAML error.
+    if (colon - start > 1024) return undefined;
+    const written = text.slice(start, colon);
+    let key = this.#keys.get(written);
+    if (key === undefined) {
+      key = KEY.test(written) && !NULL.test(written) && !BOOL.test(written) && !SPECIAL_KEYS.has(written) ? written : null;
+      this.#keys.set(written, key);
+    }
+    return key ?? undefined;
+  }
 }
 
 function scalar(text: string): unknown {
@@ -160,7 +194,7 @@ function scalar(text: string): unknown {
     const end = text.indexOf(quote, 1);
     const body = text.slice(1, end);
     // Escapes, '' inside single quotes and anything but a comment after the closing quote: the full parser.
-    if (end < 0 || (quote === '"' && body.includes('\\')) || !/^(?: +#.*| *)$/.test(text.slice(end + 1))) return unsure();
+    if (end < 0 || (quote === '"' && body.includes('\\')) || !AFTER_QUOTE.test(text.slice(end + 1))) return unsure();
     return body;
   }
   if (INDICATORS.has(quote!)) return unsure();
@@ -170,6 +204,7 @@ function scalar(text: string): unknown {
   while (end > 0 && text.charCodeAt(end - 1) === SPACE) end--;
   const value = text.slice(0, end);
   if (value.includes(': ') || value.endsWith(':')) return unsure();
+  if (value !== '' && !NON_STRING_STARTS.includes(value[0]!)) return value;
   if (NULL.test(value)) return null;
   if (BOOL.test(value)) return value[0] === 't' || value[0] === 'T';
   if (DECIMAL.test(value)) return parseInt(value, 10);

@@ -8,11 +8,12 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Checksum, ChecksumAlgorithm, ChecksumListRef, ResolvedFile, ResolvedJob, ResolvedLimits } from './resolved.js';
 import { resolveRemoteAccess } from './remote-access.js';
-import { describeReferences, expandEnv, type Env, type Expansion } from './env.js';
+import { describeReferences, expandEnv, type Env } from './env.js';
+import { isProblems, resolveUrl, schemesBeside, SOURCE_SCHEMES, type Expand, type ResolvedUrl } from './resolve-url.js';
 import { checkRelativePath, fileNameFromUrl, findPathConflicts, outputPath, type PathCheck } from './paths.js';
 import { HEADER_VALUE_PATTERN, JOB_DEFAULTS, LIMIT_DEFAULTS } from './rules.js';
 import { describeValue } from './said.js';
-import type { DefaultsInput, FileEntryInput, LimitsInput } from './schema.js';
+import type { DefaultsInput, FileEntryInput, FileInput, LimitsInput } from './schema.js';
 import type { PathIssue } from './suggest.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
 
@@ -39,63 +40,60 @@ export interface JobSpec {
 export type ResolveOutcome = { ok: true; job: ResolvedJob } | { ok: false; issues: PathIssue[] };
 
 type Path = (string | number)[];
-interface Header { name: string; value: string; secrets: string[] }
+interface Header { name: string; value: string; secrets: readonly string[] }
 
 export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutcome {
   const issues: PathIssue[] = [];
-  const expand = (text: string): Expansion =>
-    options.expandEnv === false ? { value: text, names: [], secrets: [], problems: [] } : expandEnv(text, options.env);
+  // Text without `${` expands to itself: most URLs of a big job are taken as they are, with nothing to mask.
+  const expand: Expand = (text) =>
+    !text.includes('${') ? { value: text, names: NONE, secrets: NONE, problems: NONE }
+    : options.expandEnv === false ? { value: text, names: [], secrets: [], problems: [] } : expandEnv(text, options.env);
   const defaults = spec.defaults ?? {};
   const dir = options.dir !== undefined ? resolve(options.dir) : resolve(options.baseDir, defaults.dir ?? JOB_DEFAULTS.dir);
   const defaultHeaders = resolveHeaders(defaults.headers ?? {}, ['defaults', 'headers'], expand, issues);
 
   const files: ResolvedFile[] = [];
-  const locations = new Map<number, Path>();
   const accessContext = { env: options.env, baseDir: options.baseDir, home: options.env.HOME || homedir() };
   // Most files take their size and timeout from `defaults`: each written value is parsed once per job.
   const size = memo(parseSize);
   const duration = memo(parseDuration);
-  spec.files.forEach((entry, index) => {
-    if (entry === undefined) return;
+  // A plain loop: a hole in a sparse list is skipped like an `undefined` entry, as forEach would.
+  for (let index = 0; index < spec.files.length; index++) {
+    const entry = spec.files[index];
+    if (entry === undefined) continue;
     const file = typeof entry === 'string' ? { url: entry } : entry;
-    const base: Path = ['files', index];
-    const written = file.urls ?? [file.url ?? ''];
-    const urlPath = typeof entry === 'string' ? base : file.urls ? [...base, 'urls', 0] : [...base, 'url'];
-    const url = resolveUrl(written[0]!, urlPath, expand, issues, SOURCE_SCHEMES);
-    const access = url === undefined ? undefined : resolveRemoteAccess(url.parsed.protocol, defaults, file, base, accessContext, issues);
-    // ${VAR}s, schemes and credentials are checked in every mirror; the first one names the file. A mirror's scheme is
-    // http(s) or the first URL's own (its `ssh:`/`ftp:` settings are the file's).
-    const mirrorSchemes = url === undefined ? SOURCE_SCHEMES : schemesBeside(url.parsed.protocol);
-    const mirrorWhy = () => `beside a first URL of ${url?.parsed.protocol.slice(0, -1) ?? 'http'}, a mirror is http, https or of that scheme`;
-    const others = written.length === 1 ? [] : written.slice(1).map((text, i) => resolveUrl(text, [...base, 'urls', i + 1], expand, issues, mirrorSchemes, mirrorWhy()));
-    const mirrors = others.flatMap((m) => (m ? [{ url: m.parsed.href, displayUrl: m.display }] : []));
+    // Issue paths (['files', index, …]) are built only for an issue, and no closure per file: a big job has thousands of
+    // files and no issue.
+    const urls = file.urls;
+    const first = resolveUrl(urls ? urls[0]! : file.url ?? '', expand, SOURCE_SCHEMES);
+    const url = isProblems(first) ? report(first, urlPathOf(entry, index), issues) : first;
+    const access = url === undefined || !needsAccess(url.protocol, file) ? undefined
+      : resolveRemoteAccess(url.protocol, defaults, file, ['files', index], accessContext, issues);
+    const others = urls && urls.length !== 1 ? resolveMirrors(urls, url, index, expand, issues) : NO_MIRRORS;
     // Read only from here on: a file without headers of its own shares the defaults' map.
     const headers = file.headers === undefined ? defaultHeaders : new Map(defaultHeaders);
-    if (file.headers !== undefined) for (const [key, header] of resolveHeaders(file.headers, [...base, 'headers'], expand, issues)) headers.set(key, header);
-    const list = file.checksum === undefined ? undefined : resolveChecksumList(file.checksum, [...base, 'checksum'], expand, issues);
+    if (file.headers !== undefined) for (const [key, header] of resolveHeaders(file.headers, ['files', index, 'headers'], expand, issues)) headers.set(key, header);
+    const list = file.checksum === undefined ? undefined : resolveChecksumList(file.checksum, index, expand, issues);
     const secrets = secretsOf(url, others, list, access, headers);
 
     let named: PathCheck | undefined;
-    let pathAt = urlPath;
     if (file.path !== undefined) {
-      pathAt = [...base, 'path'];
       named = checkRelativePath(file.path);
       if (!named.ok) {
-        issues.push({ path: pathAt, message: `expected a relative path inside \`dir\`, got ${describeValue(file.path)} (${named.reason})` });
+        issues.push({ path: namedAt(entry, index), message: `expected a relative path inside \`dir\`, got ${describeValue(file.path)} (${named.reason})` });
       }
     } else if (url !== undefined) {
       named = fileNameFromUrl(url.parsed, secrets);
-      if (!named.ok) issues.push({ path: pathAt, message: named.reason });
+      if (!named.ok) issues.push({ path: namedAt(entry, index), message: named.reason });
     }
     const relPath = named?.ok ? named.path : undefined;
     const absolute = relPath === undefined ? undefined : outputPath(dir, relPath);
     if (relPath !== undefined && absolute === undefined) {
-      issues.push({ path: pathAt, message: `${JSON.stringify(relPath)} resolves outside \`dir\`` });
+      issues.push({ path: namedAt(entry, index), message: `${JSON.stringify(relPath)} resolves outside \`dir\`` });
     }
-    if (url === undefined || relPath === undefined || absolute === undefined) return;
+    if (url === undefined || relPath === undefined || absolute === undefined) continue;
 
-    locations.set(index, pathAt);
-    files.push({
+    const resolved: ResolvedFile = {
       index,
       url: url.parsed.href,
       displayUrl: url.display,
@@ -110,18 +108,66 @@ export function resolveJob(spec: JobSpec, options: ResolveOptions): ResolveOutco
       secrets,
       ifExists: file.ifExists ?? defaults.ifExists ?? JOB_DEFAULTS.ifExists,
       checksum: file.checksum === undefined || list !== undefined ? undefined : parseChecksum(file.checksum),
+    };
+    const mirrors = others.length === 0 ? undefined : others.flatMap((m) => (m ? [{ url: m.parsed.href, displayUrl: m.display }] : []));
+    // The optional fields in a copy, only for the files that have any: the same keys in the same order.
+    files.push(list === undefined && access === undefined && !mirrors?.length ? resolved : {
+      ...resolved,
       ...(list ? { checksumList: list.ref } : {}),
       ...(access?.settings ?? {}),
-      ...(mirrors.length > 0 ? { mirrors } : {}),
+      ...(mirrors?.length ? { mirrors } : {}),
     });
-  });
+  }
 
   for (const conflict of findPathConflicts(files)) {
-    issues.push({ path: locations.get(conflict.index) ?? ['files', conflict.index], message: conflict.message });
+    // Only files that resolved take part, and each of them is an entry of spec.files.
+    const entry = spec.files[conflict.index];
+    issues.push({ path: entry === undefined ? ['files', conflict.index] : namedAt(entry, conflict.index), message: conflict.message });
   }
   if (issues.length > 0) return { ok: false, issues };
   const cache = spec.cache === undefined ? {} : { cache: resolve(options.baseDir, spec.cache) };
   return { ok: true, job: { source: options.source, dir, limits: resolveLimits(spec.limits ?? {}), files, ...cache } };
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+const NO_MIRRORS: readonly undefined[] = Object.freeze([]);
+
+/** Where an entry's (first) URL was written: the entry itself, `url:` or `urls[0]`. */
+function urlPathOf(entry: FileEntryInput, index: number): Path {
+  return typeof entry === 'string' ? ['files', index] : entry.urls ? ['files', index, 'urls', 0] : ['files', index, 'url'];
+}
+
+/** Where an entry's output path comes from: `path:`, else its URL. */
+function namedAt(entry: FileEntryInput, index: number): Path {
+  return typeof entry !== 'string' && entry.path !== undefined ? ['files', index, 'path'] : urlPathOf(entry, index);
+}
+
+/**
+ * Whether resolveRemoteAccess has anything to do: settings for sftp and ftp(s), and a complaint about `ssh:` or `ftp:`
+ * beside another scheme. For anything else it would answer no settings, no secrets, no issue.
+ */
+function needsAccess(protocol: string, file: FileInput | { url: string }): boolean {
+  const own = file as FileInput;
+  return (protocol !== 'http:' && protocol !== 'https:') || own.ssh !== undefined || own.ftp !== undefined;
+}
+
+/**
+ * ${VAR}s, schemes and credentials are checked in every mirror; the first one names the file. A mirror's scheme is
+ * http(s) or the first URL's own (its `ssh:`/`ftp:` settings are the file's).
+ */
+function resolveMirrors(urls: readonly string[], url: ResolvedUrl | undefined, index: number, expand: Expand, issues: PathIssue[]): (ResolvedUrl | undefined)[] {
+  const mirrorSchemes = url === undefined ? SOURCE_SCHEMES : schemesBeside(url.protocol);
+  const mirrorWhy = () => `beside a first URL of ${url?.protocol.slice(0, -1) ?? 'http'}, a mirror is http, https or of that scheme`;
+  return urls.slice(1).map((text, i) => {
+    const mirror = resolveUrl(text, expand, mirrorSchemes, mirrorWhy());
+    return isProblems(mirror) ? report(mirror, ['files', index, 'urls', i + 1], issues) : mirror;
+  });
+}
+
+/** A URL's problems as issues at `path`; undefined, for the URL that is not. */
+function report(problems: readonly string[], path: Path, issues: PathIssue[]): undefined {
+  for (const message of problems) issues.push({ path, message });
+  return undefined;
 }
 
 function resolveLimits(limits: LimitsInput): ResolvedLimits {
@@ -133,61 +179,11 @@ function resolveLimits(limits: LimitsInput): ResolvedLimits {
   };
 }
 
-/** What a file may be fetched over; checksum lists are fetched over HTTP only. */
-const SOURCE_SCHEMES = ['http:', 'https:', 'sftp:', 'ftp:', 'ftps:'] as const;
-
-/** Schemes a mirror may use beside a first URL of `protocol`: http(s), and the first one's own family. */
-function schemesBeside(protocol: string): readonly string[] {
-  if (protocol === 'sftp:') return ['http:', 'https:', 'sftp:'];
-  if (protocol === 'ftp:' || protocol === 'ftps:') return ['http:', 'https:', 'ftp:', 'ftps:'];
-  return ['http:', 'https:'];
-}
-const HTTP_SCHEMES = ['http:', 'https:'] as const;
-
-function resolveUrl(
-  written: string,
-  path: Path,
-  expand: (text: string) => Expansion,
-  issues: PathIssue[],
-  schemes: readonly string[] = HTTP_SCHEMES,
-  why?: string,
-): { parsed: URL; display: string; secrets: string[] } | undefined {
-  const fail = (message: string) => void issues.push({ path, message });
-  const expanded = expand(written);
-  if (expanded.problems.length > 0) return void expanded.problems.forEach(fail);
-  const display = maskUserinfo(written);
-  // Name the variables, never show what they expanded to.
-  const after = expanded.names.length > 0 ? ` after expanding ${describeReferences(expanded.names)}` : '';
-  if (/[\0-\x1f\x7f]/.test(expanded.value)) return fail(`the URL contains a control character${after}`);
-  let parsed: URL;
-  try {
-    parsed = new URL(expanded.value);
-  } catch {
-    return fail(after ? `the URL is not valid${after}` : `expected an absolute URL, got ${describeValue(display)}`);
-  }
-  if (!schemes.includes(parsed.protocol)) {
-    const which = why ?? (schemes.length === HTTP_SCHEMES.length ? 'checksum lists are fetched over http and https only' : 'pdl downloads http, https, sftp, ftp and ftps URLs');
-    return fail(`unsupported scheme ${parsed.protocol.slice(0, -1)}: ${which}`);
-  }
-  const remote = parsed.protocol === 'sftp:' || parsed.protocol === 'ftp:' || parsed.protocol === 'ftps:';
-  if (remote && parsed.password !== '') {
-    const block = parsed.protocol === 'sftp:' ? 'ssh' : 'ftp';
-    return fail(`a password in the URL is not allowed${after} (it would show in logs); give it as \`${block}: { password: "\${VARIABLE}" }\``);
-  }
-  if (parsed.protocol === 'sftp:' && parsed.username === '') return fail(`expected sftp://user@host/path (the user name is required)${after}`);
-  if (remote && (parsed.pathname === '' || parsed.pathname === '/' || parsed.pathname.endsWith('/'))) return fail(`expected a path to a file after the host${after}`);
-  if (!remote && (parsed.username !== '' || parsed.password !== '')) {
-    const hint = 'send them in a header instead, e.g. `Authorization: "Basic ${CREDENTIALS}"`';
-    return fail(`credentials in the URL are not allowed${after} (they would show in logs); ${hint}`);
-  }
-  return { parsed, display, secrets: expanded.secrets };
-}
-
 /** Headers keyed by lower-case name; checks values again after expansion, without showing them. */
 function resolveHeaders(
   headers: Record<string, string>,
   path: Path,
-  expand: (text: string) => Expansion,
+  expand: Expand,
   issues: PathIssue[],
 ): Map<string, Header> {
   const out = new Map<string, Header>();
@@ -204,7 +200,7 @@ function resolveHeaders(
     expanded.problems.forEach((message) => issues.push({ path: at, message }));
     if (expanded.problems.length > 0) continue;
     const after = expanded.names.length > 0 ? ` after expanding ${describeReferences(expanded.names)}` : '';
-    if (/[\r\n\0]/.test(expanded.value)) issues.push({ path: at, message: `the header value contains CR, LF or NUL${after}` });
+    if (CR_LF_NUL.test(expanded.value)) issues.push({ path: at, message: `the header value contains CR, LF or NUL${after}` });
     else if (!HEADER_VALUE_PATTERN.test(expanded.value)) {
       issues.push({ path: at, message: `the header value contains characters HTTP does not allow${after}` });
     }
@@ -212,36 +208,34 @@ function resolveHeaders(
   }
   return out;
 }
+const CR_LF_NUL = /[\r\n\0]/;
 
 /** `sha256:file:<url>` → the list's URL, checked like `url:`; undefined for a plain `<algorithm>:<hex>`. */
 function resolveChecksumList(
   text: string,
-  path: Path,
-  expand: (text: string) => Expansion,
+  index: number,
+  expand: Expand,
   issues: PathIssue[],
-): { ref: ChecksumListRef; secrets: string[] } | undefined {
-  const match = /^(sha256|sha512):file:(.+)$/.exec(text);
+): { ref: ChecksumListRef; secrets: readonly string[] } | undefined {
+  // Both algorithms have six letters: a plain digest, what nearly every checksum is, is told apart without the pattern.
+  if (!text.startsWith(':file:', 6)) return undefined;
+  const match = CHECKSUM_LIST.exec(text);
   if (!match) return undefined;
-  const url = resolveUrl(match[2]!, path, expand, issues);
+  const outcome = resolveUrl(match[2]!, expand);
+  const url = isProblems(outcome) ? report(outcome, ['files', index, 'checksum'], issues) : outcome;
   // Still a list: an unusable URL was reported above and must not turn into a plain digest.
   const ref = { algorithm: match[1] as ChecksumListRef['algorithm'], url: url?.parsed.href ?? '', displayUrl: url?.display ?? '' };
-  return { ref, secrets: url?.secrets ?? [] };
+  return { ref, secrets: url?.secrets ?? NONE };
 }
+const CHECKSUM_LIST = /^(sha256|sha512):file:(.+)$/;
 
 function parseChecksum(text: string): Checksum {
   const colon = text.indexOf(':');
   const hex = text.slice(colon + 1);
   // Generated job files write lower case: no copy for them.
-  return { algorithm: text.slice(0, colon) as ChecksumAlgorithm, hex: /[A-F]/.test(hex) ? hex.toLowerCase() : hex };
+  return { algorithm: text.slice(0, colon) as ChecksumAlgorithm, hex: UPPER_HEX.test(hex) ? hex.toLowerCase() : hex };
 }
-
-/** `https://user:pw@host/` → `https://***@host/`, on the text as written (it may not parse before expansion). */
-export function maskUserinfo(url: string): string {
-  if (!url.includes('@')) return url;
-  // An SSH or FTP user name is an account name, not a credential, and the URL needs it to be understood.
-  if (/^(sftp|ftps?):\/\/[^/?#:@]*@/i.test(url)) return url;
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@');
-}
+const UPPER_HEX = /[A-F]/;
 
 /** `parse`, remembering its answer for each input (the inputs passed the schema: parse does not throw). */
 function memo<T extends string | number>(parse: (input: T) => number): (input: T) => number {
@@ -254,16 +248,26 @@ function memo<T extends string | number>(parse: (input: T) => number): (input: T
 }
 
 /** Every spelling of every expanded secret the file's settings hold; most files hold none, and get a shared []. */
-function secretsOf(...holders: (readonly ({ secrets: readonly string[] } | undefined)[] | { secrets: readonly string[] } | Map<string, Header> | undefined)[]): readonly string[] {
-  const written: string[] = [];
-  for (const holder of holders) {
-    if (holder === undefined) continue;
-    const items = holder instanceof Map ? holder.values() : Array.isArray(holder) ? holder : [holder];
-    for (const item of items) if (item !== undefined && item.secrets.length > 0) written.push(...item.secrets);
-  }
-  return written.length === 0 ? NO_SECRETS : [...new Set(written.flatMap(spellings))];
+function secretsOf(
+  url: ResolvedUrl | undefined,
+  others: readonly (ResolvedUrl | undefined)[],
+  list: Secretive | undefined,
+  access: Secretive | undefined,
+  headers: Map<string, Header>,
+): readonly string[] {
+  let written = gather(undefined, url);
+  for (let i = 0; i < others.length; i++) written = gather(written, others[i]);
+  written = gather(gather(written, list), access);
+  if (headers.size > 0) for (const header of headers.values()) written = gather(written, header);
+  return written === undefined ? NONE : [...new Set(written.flatMap(spellings))];
 }
-const NO_SECRETS: readonly string[] = Object.freeze([]);
+type Secretive = { secrets: readonly string[] };
+
+/** `written` and the secrets of `holder`, in that order; undefined while there are none. */
+function gather(written: string[] | undefined, holder: Secretive | undefined): string[] | undefined {
+  if (holder === undefined || holder.secrets.length === 0) return written;
+  return written === undefined ? [...holder.secrets] : [...written, ...holder.secrets];
+}
 
 /**
  * A secret as it may show up in text pdl did not write itself: URLs are normalised (lower-case host,

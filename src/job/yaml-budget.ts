@@ -20,8 +20,7 @@ export const MAX_LINES = 1_000_000;
  * parseYaml; undefined when the full parser must decide (it is then also the one to report any problem).
  */
 export function quickYaml(text: string): { value: unknown } | undefined {
-  const scan = scanText(text);
-  if (scan.tooBig !== undefined || scan.deep) return undefined;
+  if (!withinBudgets(text)) return undefined;
   const value = quickParse(text);
   return value === undefined ? undefined : { value };
 }
@@ -64,3 +63,49 @@ export function scanText(text: string): { deep: boolean; tooBig?: { offset: numb
   return { deep };
 }
 
+
+/**
+ * Whether scanText finds `text` neither too big nor deep, mostly by native searches: a per-character loop costs a big
+ * job several times more before V8 has optimised it. The counts are scanText's; each line's nesting is bounded from
+ * above (all brackets in the text, its indentation, and at most every other character after that being an indicator,
+ * as each is followed by a space or newline), counted exactly on a line where that bound is too high, and only when
+ * that is too high as well does scanText itself decide.
+ */
+export function withinBudgets(text: string): boolean {
+  const brackets = occurrences(text, '[') + occurrences(text, '{');
+  let lines = 0;
+  for (let from = 0; ; ) {
+    const newline = text.indexOf('\n', from);
+    const end = newline === -1 ? text.length : newline;
+    let start = from;
+    while (start < end && text.charCodeAt(start) === 0x20) start++;
+    if (brackets + (start - from) + Math.ceil((end - start) / 2) > SCAN_LIMIT &&
+      brackets + (start - from) + indicatorsIn(text, start, end) > SCAN_LIMIT) {
+      const scan = scanText(text);
+      return scan.tooBig === undefined && !scan.deep;
+    }
+    if (newline === -1) break;
+    lines++;
+    from = newline + 1;
+  }
+  if (lines > MAX_LINES) return false;
+  let values = brackets + occurrences(text, ',');
+  for (const indicator of ['-', ':', '?']) values += occurrences(text, `${indicator} `) + occurrences(text, `${indicator}\n`);
+  return values <= MAX_VALUES;
+}
+
+function occurrences(text: string, part: string): number {
+  let count = 0;
+  for (let at = text.indexOf(part); at !== -1; at = text.indexOf(part, at + part.length)) count++;
+  return count;
+}
+
+/** `-`, `:` and `?` followed by a space or newline, as scanText counts them, from `start` to `end` (a line's end). */
+function indicatorsIn(text: string, start: number, end: number): number {
+  let count = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 0x2d || c === 0x3a || c === 0x3f) && (text.charCodeAt(i + 1) === 0x20 || text.charCodeAt(i + 1) === 0x0a)) count++;
+  }
+  return count;
+}

@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { JobFileError } from '../../src/errors.js';
 import { resolveJobObject } from '../../src/job/check.js';
-import { maskUserinfo, resolveJob } from '../../src/job/resolve.js';
+import { resolveJob } from '../../src/job/resolve.js';
+import { maskUserinfo } from '../../src/job/resolve-url.js';
 
 const options = { fileName: 'pdl get', baseDir: '/work', env: {}, expandEnv: false } as const;
 
@@ -68,6 +69,57 @@ describe('resolveJob', () => {
       ok: false,
       issues: [{ path: ['files', 3, 'url'], message: 'same output path as files[1] ("dup"); paths are compared case-insensitively' }],
     });
+  });
+
+  it('reports each problem where it was written: the entry, `url`, `urls[i]`, `path` or `checksum`', () => {
+    const same = (index: number, path: string) => `same output path as files[${index}] (${JSON.stringify(path)}); paths are compared case-insensitively`;
+    const outcome = resolveJob({
+      files: [
+        'https://e.org/a',
+        'https://e.org/A',
+        { url: 'https://e.org/x/a' },
+        { urls: ['https://e.org/y/a', 'https://m.org/a'] },
+        { url: 'https://e.org/z', path: 'A' },
+        { urls: ['gopher://x/y', 'gopher://m/f'], checksum: 'sha256:file:ftp://e.org/SUMS' },
+        { url: 'https://e.org/b', path: '../b', checksum: 'sha512:file:https://e.org/${NOPE}' },
+      ],
+    }, { baseDir: '/w', env: {} });
+    assert.deepEqual(outcome, {
+      ok: false,
+      issues: [
+        { path: ['files', 5, 'urls', 0], message: 'unsupported scheme gopher: pdl downloads http, https, sftp, ftp and ftps URLs' },
+        { path: ['files', 5, 'urls', 1], message: 'unsupported scheme gopher: beside a first URL of http, a mirror is http, https or of that scheme' },
+        { path: ['files', 5, 'checksum'], message: 'unsupported scheme ftp: checksum lists are fetched over http and https only' },
+        { path: ['files', 6, 'checksum'], message: '${NOPE} is not set' },
+        { path: ['files', 6, 'path'], message: 'expected a relative path inside `dir`, got "../b" (it contains a `..` segment; paths must stay inside `dir`)' },
+        { path: ['files', 1], message: same(0, 'a') },
+        { path: ['files', 2, 'url'], message: same(0, 'a') },
+        { path: ['files', 3, 'urls', 0], message: same(0, 'a') },
+        { path: ['files', 4, 'path'], message: same(0, 'a') },
+      ],
+    });
+  });
+
+  it('gives a file its optional fields only when it has them, and no secrets as one frozen list', () => {
+    const outcome = resolveJob({
+      files: [
+        { url: 'https://e.org/a', checksum: `sha256:${'AB'.repeat(32)}` },
+        { urls: ['https://e.org/b', 'https://m.org/b'], checksum: 'sha256:file:https://e.org/SUMS' },
+        { url: 'sftp://me@h/c', ssh: { password: '${PW}' } },
+        { url: 'ftp://h/d' },
+      ],
+    }, { baseDir: '/w', env: { PW: 'pw' } });
+    assert.ok(outcome.ok);
+    const [a, b, c, d] = outcome.job.files;
+    assert.deepEqual(Object.keys(a!), ['index', 'url', 'displayUrl', 'path', 'relPath', 'priority', 'connections', 'minSplitSize', 'retries', 'timeout', 'headers', 'secrets', 'ifExists', 'checksum']);
+    assert.deepEqual(a?.checksum, { algorithm: 'sha256', hex: 'ab'.repeat(32) });
+    assert.ok(Object.isFrozen(a?.secrets) && a?.secrets.length === 0);
+    assert.deepEqual(Object.keys(b!).slice(13), ['checksum', 'checksumList', 'mirrors']);
+    assert.deepEqual(b?.mirrors, [{ url: 'https://m.org/b', displayUrl: 'https://m.org/b' }]);
+    assert.deepEqual(Object.keys(c!).slice(13), ['checksum', 'ssh']);
+    assert.deepEqual([c?.ssh?.password, c?.secrets.includes('pw')], ['pw', true]);
+    assert.deepEqual(Object.keys(d!).slice(13), ['checksum', 'ftp']);
+    assert.deepEqual(d?.ftp, { password: undefined });
   });
 
   it('copies source and resolves a relative --dir against the process folder', () => {
