@@ -31,6 +31,9 @@ describe('quickParse', () => {
       yaml('-   url: x', '    path: y', '- z'),
       yaml('b: 08', 'c: +1', 'd: 1_000', 'e: 0b1', 'f: 12345678901234567890', 'g: yes', 'h: on', 'i: NULL', 'j: Null', 'k: nULL'),
       yaml('a: x]', 'b: x, y', 'c: ...', 'e: \u00a0x', 'f: "#"', "g: ''", 'h: " "', 'i: 9007199254740993', 'j: +0', 'k: 00'),
+      // Values that start like a null, a boolean or a number, and those that are one.
+      yaml('a: False', 'b: FALSE', 'c: TRUE', 'd: Tx', 'e: fast', 'f: Nope', 'g: ~x', 'h: .x', 'i: 9a', 'j: +x', 'k: 0', 'l: nULL2', 'm: N', 'n: t'),
+      yaml(...Array.from({ length: 10 }, (_, digit) => `d${digit}: ${digit}`)),
       `${'k'.repeat(1024)}: 1\n`,
       'a: 1',
     ];
