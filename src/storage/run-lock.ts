@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { LocalIOError, RunLockedError, type RunLockHolder } from '../errors.js';
 import { toLocalIOError } from '../error-wrap.js';
 import { currentProcess, mayBeAlive, parseHolderRecord } from './process-liveness.js';
-import { createExclusive, writeFileAtomic } from './small-file.js';
+import { createExclusiveWhole, writeFileAtomic } from './small-file.js';
 
 export const RUN_LOCK_NAME = '.pdl-run.lock';
 
@@ -87,7 +87,7 @@ export async function acquireRunLock(root: string, info: RunLockInfo): Promise<R
   const data = `${JSON.stringify(content, null, 2)}\n`;
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if ((await createExclusive(path, data)) !== undefined) return heldLock(path, token);
+    if ((await createExclusiveWhole(path, data)) !== undefined) return heldLock(path, token);
     const existing = await readRunLock(path);
     // Released between our create and our read: try to create it again.
     if (existing.status === 'missing') continue;

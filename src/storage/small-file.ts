@@ -1,7 +1,7 @@
 /** pdl's own small files (control file, state file, lock, report): written atomically, read defensively. */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { NAME_MAX_BYTES } from './companion-names.js';
 import { toLocalIOError } from '../error-wrap.js';
@@ -102,4 +102,30 @@ export async function createExclusive(path: string, data: string): Promise<Ident
   }
   await handle.close();
   return identity;
+}
+
+/** link(2) errors that mean the file system has no hard links (some FUSE, SMB and FAT mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+
+/**
+ * createExclusive, but no reader ever sees the file empty or half written: it is written under a temporary name and
+ * linked to `path` (link(2) fails when `path` exists, so it is as exclusive as O_EXCL). Where the file system has no
+ * hard links, createExclusive itself. For files other processes judge by their content (the run lock: an empty one
+ * reads as a run just starting, which a worker of the same queue refused instead of joining).
+ */
+export async function createExclusiveWhole(path: string, data: string): Promise<Identity | undefined> {
+  const temp = tempPathOf(path);
+  const identity = await createExclusive(temp, data);
+  if (identity === undefined) return createExclusive(path, data);
+  try {
+    await link(temp, path);
+    return identity;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return undefined;
+    if (NO_HARD_LINKS.has(code)) return await createExclusive(path, data);
+    throw toLocalIOError(error, path, 'create');
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
@@ -104,4 +105,37 @@ test('release never removes a lock that is no longer ours', async (t) => {
   await writeFile(lock.path, other);
   await lock.release();
   assert.equal(await readFile(lock.path, 'utf8'), other);
+});
+
+test('the lock file is never seen empty or half written while it is created (a worker reading it then refused its own job)', async (t) => {
+  const root = await tempDir(t);
+  const path = join(root, RUN_LOCK_NAME);
+  let incomplete = 0;
+  let seen = 0;
+  let polling = true;
+  // Reads between every turn of the event loop: the creation's own pool calls leave it turns in between.
+  const poll = () => {
+    if (!polling) return;
+    try {
+      const text = readFileSync(path, 'utf8');
+      seen++;
+      if (!text.endsWith('}\n')) incomplete++;
+    } catch {
+      // Not there (yet, or any more).
+    }
+    setImmediate(poll);
+  };
+  poll();
+  try {
+    for (let round = 0; round < 40; round++) {
+      const lock = await acquireRunLock(root, { pid: process.pid, startedAt: new Date() });
+      await new Promise((resolve) => setImmediate(resolve));
+      await lock.release();
+    }
+  } finally {
+    polling = false;
+  }
+  assert.ok(seen >= 40, `the poller read the lock ${seen} times`);
+  assert.equal(incomplete, 0, `${incomplete} of ${seen} reads found the lock empty or half written`);
+  assert.deepEqual((await readdir(root)).filter((name) => name !== RUN_LOCK_NAME), [], 'no temporary file left behind');
 });
