@@ -15,20 +15,21 @@ export interface SharedRunLock {
 
 export async function holdSharedRunLock(root: string, info: RunLockInfo & { shared: string }, everyMs: number): Promise<SharedRunLock> {
   let lock: RunLock = await acquireRunLock(root, info);
-  let busy = false;
+  /** The look the timer started, while it runs: release waits for it, or a lock it takes would be left held. */
+  let looking: Promise<void> | undefined;
   const timer = setInterval(() => {
-    if (lock.held || busy) return;
-    busy = true;
-    acquireRunLock(root, info)
-      .then((next) => (lock = next))
+    if (lock.held || looking) return;
+    looking = acquireRunLock(root, info)
+      .then((next) => void (lock = next))
       // A plain run got in, or the folder is unreadable for now: the files' own claims still keep writers apart.
       .catch(() => undefined)
-      .finally(() => (busy = false));
+      .finally(() => (looking = undefined));
   }, everyMs);
   timer.unref();
   return {
     async release() {
       clearInterval(timer);
+      await looking;
       // A holder that died since the last look left its lock: one more look takes it over (and this release removes
       // it), so the last worker out leaves none behind. A live holder is joined again, a plain run's lock left alone.
       if (!lock.held) lock = await acquireRunLock(root, info).catch(() => lock);
