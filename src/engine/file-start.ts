@@ -20,7 +20,7 @@ export async function startFile(file: ResolvedFile, c: { hooks: FileHooks; signa
     // One pool round trip instead of two: the exclusive create answers whether a `.part` is there. One left since the
     // hook's folder listing (by a process that held the path before us) goes back to the hook, which then looks.
     await take();
-    if (await c.part.createIfAbsent()) return fresh(decision, c.part);
+    if (await c.part.createIfAbsent()) return fresh(decision, c);
     decision = await c.hooks.before(file, c.signal, take, { lookOnDisk: true });
   }
   if (decision.action !== 'download') return decision;
@@ -33,10 +33,11 @@ export async function startFile(file: ResolvedFile, c: { hooks: FileHooks; signa
   // A control file whose `.part` is gone (or too long): start over, clearing both.
   if (state) await c.part.reset();
   else await c.part.create();
-  return fresh(decision, c.part);
+  return fresh(decision, c);
 }
 
-function fresh(decision: Extract<StartDecision, { action: 'download' }>, part: PartProgress): Start {
-  if (decision.noControlFile) part.noControlFile();
+function fresh(decision: Extract<StartDecision, { action: 'download' }>, c: { claim: PathClaim; part: PartProgress }): Start {
+  // The hook's word rests on a folder listing from before the claim: a dead holder taken over since may have left one.
+  if (decision.noControlFile && !c.claim.tookOver) c.part.noControlFile();
   return { action: 'download', decision, resumed: undefined };
 }

@@ -34,7 +34,7 @@ export type StartDecision =
        * which is the look, and asks again with `lookOnDisk` when one is there after all.
        */
       partUnseen?: boolean;
-      /** The hook made sure no control file is there (removed it, or its folder listing had none): none to remove at the end. */
+      /** The hook found no control file in its folder listing, or removed it: none to remove at the end (unless the claim took a dead holder's over). */
       noControlFile?: boolean;
     };
 

@@ -64,7 +64,8 @@ export class MirrorHooks implements FileHooks {
       case 'resume':
         return { action: 'download', repair: false, resume: prep.state };
       case 'fresh':
-        // prepare.ts removed any control file before deciding 'fresh' (it holds the claim: no other pdl writes one).
+        // prepare.ts removed any control file its folder listing showed before deciding 'fresh' (the engine still
+        // removes one at the end if its claim took a dead holder's over: that one may have left one since the listing).
         return { action: 'download', repair: prep.repair === true, noControlFile: true, ...('partUnseen' in prep && prep.partUnseen ? { partUnseen: true } : {}) };
     }
   }

@@ -31,6 +31,8 @@ const MAX_ATTEMPTS = 5;
 
 export interface FileClaim {
   readonly path: string;
+  /** A dead process's claim was taken over: it may have left files beside the path that no listing before showed. */
+  readonly tookOver: boolean;
   /** Remove the claim file if it is still ours; never throws (a claim left behind is stale once we exit). */
   release(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function claimFile(finalPath: string): Promise<FileClaim> {
     count(claimants, path, -1);
     count(ownTokens, token, -1);
   };
+  let tookOver = false;
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       let created = await lease.link(path);
@@ -96,7 +99,7 @@ export async function claimFile(finalPath: string): Promise<FileClaim> {
       }
       if (created !== 'exists') {
         held.set(path, token);
-        return heldClaim(path, token, created, () => (forget(), lease.end()));
+        return heldClaim(path, token, created, tookOver, () => (forget(), lease.end()));
       }
       const existing = await readClaim(path);
       // Released between our create and our read: try to create it again.
@@ -104,6 +107,7 @@ export async function claimFile(finalPath: string): Promise<FileClaim> {
       if (existing.status === 'ok' && (await isAlive(existing.claim, path))) throw new FileClaimedError(existing.claim, finalPath, path);
       if (existing.status === 'garbage' && existing.ageMs < GARBAGE_GRACE_MS) throw new FileClaimedError(undefined, finalPath, path);
       await removeStale(path, existing);
+      tookOver = true;
     }
   } catch (error) {
     forget();
@@ -233,10 +237,11 @@ function parseClaim(text: string): ClaimFile | undefined {
   return parseHolderRecord(text, 'pdl-file-claim', 'since') as ClaimFile | undefined;
 }
 
-function heldClaim(path: string, token: string, identity: Identity, ended: () => Promise<void>): FileClaim {
+function heldClaim(path: string, token: string, identity: Identity, tookOver: boolean, ended: () => Promise<void>): FileClaim {
   let releasing: Promise<void> | undefined;
   return {
     path,
+    tookOver,
     release() {
       releasing ??= (async () => {
         held.delete(path);
@@ -262,6 +267,8 @@ export class PathClaim {
   readonly #finalPath: string;
   readonly #beforeTake: () => Promise<void>;
   #taking: Promise<FileClaim> | undefined;
+  /** See FileClaim.tookOver; false until the claim is taken. */
+  tookOver = false;
 
   /** `beforeTake`: make the folder (the claim file lives beside the file). */
   constructor(finalPath: string, beforeTake: () => Promise<void>) {
@@ -271,7 +278,11 @@ export class PathClaim {
 
   take(): Promise<void> {
     this.#taking ??= this.#beforeTake().then(
-      () => claimFile(this.#finalPath),
+      async () => {
+        const claim = await claimFile(this.#finalPath);
+        this.tookOver = claim.tookOver;
+        return claim;
+      },
       (error: unknown) => Promise.reject(toLocalIOError(error, this.#finalPath, 'create the folder of')),
     );
     return this.#taking.then(() => undefined);

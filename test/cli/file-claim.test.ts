@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { assertCleanStderr, controlSaysProgress, runCli, startCli, until } from '../helpers/cli.js';
 import { fixture, KiB, MiB, sha256 } from '../helpers/engine.js';
@@ -73,4 +75,26 @@ test('a claim left by a SIGKILLed pdl is stale: the next run takes it over, resu
   assert.match(rerun.stderr, /resumed/, "the done line is progress, on stderr");
   assert.equal(sha256(await readFile(out)), server.file('/big.bin').sha256);
   assert.deepEqual(await readdir(dir), ['big.bin']);
+});
+
+test("a dead holder's control file that appeared after the folder was listed goes when the run takes its claim over and completes the file", async (t) => {
+  const { server, dir } = await fixture(t);
+  const a = server.addFile('/a.bin', { size: 512 * KiB, throttle: 256 * KiB });
+  const b = server.addFile('/b.bin', { size: 16 * KiB });
+  const job = join(dir, 'job.yaml');
+  await writeFile(job, `version: 1\ndefaults:\n  dir: ./out\nlimits:\n  files: 1\nfiles:\n  - ${a}\n  - ${b}\n`);
+  const out = join(dir, 'out');
+  const run = startCli(['run', job, '--reporter', 'plain']);
+  // The run has looked through out/ for a.bin by now; b.bin comes after it.
+  await until(exists(join(out, 'a.bin.part')));
+  const dead = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await new Promise((resolve) => dead.on('close', resolve));
+  // A pdl that died writing b.bin after that look, between removing its .part and its control file.
+  const claim = { format: 'pdl-file-claim', pid: dead.pid, hostname: hostname(), since: new Date().toISOString(), token: 'theirs' };
+  await writeFile(join(out, 'b.bin.pdl-claim'), JSON.stringify(claim));
+  await writeFile(join(out, 'b.bin.pdl'), '{}\n');
+  const done = await run.result;
+  assert.equal(done.code, 0, done.stdout + done.stderr);
+  assert.equal(sha256(await readFile(join(out, 'b.bin'))), server.file('/b.bin').sha256);
+  assert.deepEqual((await readdir(out)).sort(), ['a.bin', 'b.bin'], 'no stale control file beside the complete b.bin');
 });
