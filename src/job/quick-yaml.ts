@@ -102,11 +102,12 @@ class QuickParser {
 
   /** The mapping or sequence whose first line is the current one, at `indent`. */
   block(indent: number, depth: number): unknown {
-    if (depth > MAX_QUICK_DEPTH) unsure();
     return this.#isItem(this.#start, this.#end) ? this.#sequence(indent, depth) : this.#mapping(indent, depth);
   }
 
   #sequence(indent: number, depth: number): unknown[] {
+    // Here and in #mapping, not in block(): `- key:` and a key's same-column `- ` reach these without it.
+    if (depth > MAX_QUICK_DEPTH) unsure();
     const text = this.#text;
     const items: unknown[] = [];
     while (this.#indent === indent && this.#isItem(this.#start, this.#end)) {
@@ -134,6 +135,7 @@ class QuickParser {
   }
 
   #mapping(indent: number, depth: number): Record<string, unknown> {
+    if (depth > MAX_QUICK_DEPTH) unsure();
     const text = this.#text;
     const map: Record<string, unknown> = {};
     while (this.#indent === indent) {

@@ -20,6 +20,14 @@ function agrees(text: string): boolean {
 }
 
 describe('quickParse', () => {
+  it('leaves structures deeper than its limit to the full parse, however they nest (`- key:` and a key\'s `- ` included)', () => {
+    // 60 levels of `- kN:` (a mapping in an item, a sequence under a key): yaml refuses past 64 levels.
+    const deep = Array.from({ length: 60 }, (_, n) => `${' '.repeat(2 * n)}- k${n}:`).join('\n');
+    assert.equal(quickParse(`${deep}\n`), undefined);
+    const keyed = Array.from({ length: 40 }, (_, n) => `${' '.repeat(2 * n)}k${n}:\n${' '.repeat(2 * n)}- `).join('');
+    assert.equal(quickParse(keyed.replace(/- $/, '- x\n')), undefined);
+  });
+
   it('reads the block style job files are written in, exactly as yaml does', () => {
     const accepted = [
       yaml('version: 1', 'files:', '  - https://example.org/a.iso', '  - url: https://example.org/b.iso', '    path: out/b.iso'),
