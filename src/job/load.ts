@@ -12,8 +12,6 @@ import { fileUrls, type ResolvedJob } from './resolved.js';
 import { MiB } from './units.js';
 import { quickYaml } from './yaml-budget.js';
 
-export { JOB_FILE_MAX_BYTES, type LoadOptions, type ParseOptions };
-
 /** Read, parse, validate and resolve a job file. Throws JobFileError listing every problem. */
 export async function loadJobFile(file: string, options: LoadOptions): Promise<ResolvedJob> {
   const fileName = options.displayName ?? file;
@@ -36,11 +34,12 @@ export async function loadJobFile(file: string, options: LoadOptions): Promise<R
  * words the issues and gives them their positions.
  */
 async function parseText(text: string, options: ParseOptions): Promise<ResolvedJob> {
-  const quick = Buffer.byteLength(text) > JOB_FILE_MAX_BYTES ? undefined : quickYaml(text);
+  // Within the size limit: readCapped read at most JOB_FILE_MAX_BYTES, and strict UTF-8 decoding adds none.
+  const quick = quickYaml(text);
   const plain = quick === undefined ? undefined : resolvePlainJob(quick.value, { ...options, expandEnv: true });
   if (plain !== undefined) return plain;
-  const { parseCheckedText, parseJobText } = await import('./parse-job.js');
-  return quick === undefined ? parseJobText(text, options) : parseCheckedText(text, options, quick);
+  const { parseCheckedText } = await import('./parse-job.js');
+  return parseCheckedText(text, options, quick);
 }
 
 /** One line for `pdl validate`: `jobs.yaml: 12 files, 3 hosts (example.org: 10, cdn.example.net: 2)`. */

@@ -5,11 +5,9 @@
  * problem, takes the schema, which alone words the issues. It may only ever accept what the schema accepts unchanged
  * (schema.ts transforms nothing). No zod here: `pdl run` of a plain job never loads it.
  */
-import { checksumPattern, CONNECTIONS, IF_EXISTS, PRIORITY, RETRIES } from './rules.js';
-import { integerIn, plainMapping, plainTop } from './plain-top.js';
+import { checksumPattern, CONNECTIONS, PRIORITY, RETRIES } from './rules.js';
+import { IF_EXISTS_SET, integerIn, plainMapping, plainTop } from './plain-top.js';
 import type { JobInput } from './schema.js';
-
-const IF_EXISTS_SET: ReadonlySet<unknown> = new Set(IF_EXISTS);
 
 /** The job when its top level and every entry are plainly valid; undefined otherwise. */
 export function validatePlainJob(raw: unknown): { success: true; data: JobInput } | undefined {

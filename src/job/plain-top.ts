@@ -11,7 +11,7 @@ import {
 
 type Check = (value: unknown) => boolean;
 
-const IF_EXISTS_SET: ReadonlySet<unknown> = new Set(IF_EXISTS);
+export const IF_EXISTS_SET: ReadonlySet<unknown> = new Set(IF_EXISTS);
 const MANAGED: ReadonlySet<string> = new Set(MANAGED_HEADERS);
 
 export function integerIn(value: unknown, range: { min: number; max: number }): boolean {

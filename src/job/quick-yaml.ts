@@ -15,7 +15,8 @@
 /** Deeper structures go the full way, which enforces the real depth limit (yaml.ts MAX_DEPTH). */
 const MAX_QUICK_DEPTH = 32;
 const KEY = /^[A-Za-z_][\w.$-]*$/;
-const SPECIAL_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Keys no job file needs and a hostile one might use against object prototypes: refused by the full parse (yaml.ts). */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 /** The core schema's non-string plain scalars (yaml/dist/schema/core and common/null), except plain decimal integers. */
 const NULL = /^(?:~|[Nn]ull|NULL)?$/;
 const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
@@ -183,7 +184,7 @@ class QuickParser {
     const written = text.slice(start, colon);
     let key = this.#keys.get(written);
     if (key === undefined) {
-      key = KEY.test(written) && !NULL.test(written) && !BOOL.test(written) && !SPECIAL_KEYS.has(written) ? written : null;
+      key = KEY.test(written) && !NULL.test(written) && !BOOL.test(written) && !FORBIDDEN_KEYS.has(written) ? written : null;
       this.#keys.set(written, key);
     }
     return key ?? undefined;

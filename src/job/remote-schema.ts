@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { said } from './said.js';
-import { describeValue } from './suggest.js';
+import { describeValue } from './said.js';
 
 /** A password or passphrase: only ever a reference to an environment variable, never the secret in the file. */
 const ENV_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;

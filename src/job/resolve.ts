@@ -255,19 +255,11 @@ function secretsOf(
   access: Secretive | undefined,
   headers: Map<string, Header>,
 ): readonly string[] {
-  let written = gather(undefined, url);
-  for (let i = 0; i < others.length; i++) written = gather(written, others[i]);
-  written = gather(gather(written, list), access);
-  if (headers.size > 0) for (const header of headers.values()) written = gather(written, header);
-  return written === undefined ? NONE : [...new Set(written.flatMap(spellings))];
+  const written: string[] = [];
+  for (const holder of [url, ...others, list, access, ...headers.values()]) if (holder) written.push(...holder.secrets);
+  return written.length === 0 ? NONE : [...new Set(written.flatMap(spellings))];
 }
 type Secretive = { secrets: readonly string[] };
-
-/** `written` and the secrets of `holder`, in that order; undefined while there are none. */
-function gather(written: string[] | undefined, holder: Secretive | undefined): string[] | undefined {
-  if (holder === undefined || holder.secrets.length === 0) return written;
-  return written === undefined ? [...holder.secrets] : [...written, ...holder.secrets];
-}
 
 /**
  * A secret as it may show up in text pdl did not write itself: URLs are normalised (lower-case host,

@@ -29,7 +29,7 @@ export const LIMIT_DEFAULTS = { files: 4, connections: 16, perHost: 8, rate: 0 }
 export const MIN_SPLIT_SIZE = { min: 64 * KiB, max: TiB } as const;
 export const TIMEOUT = { min: 100, max: 24 * 3_600_000 } as const;
 /** 0 is unlimited; above 1TiB/s no limit could ever be felt, and a bound keeps every rate exact. */
-export const RATE = { min: KiB, max: TiB } as const;
+const RATE = { min: KiB, max: TiB } as const;
 
 /** Integer settings: [min, max]. */
 export const CONNECTIONS = { min: 1, max: 64 } as const;
@@ -47,7 +47,7 @@ export const HEADER_NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export const HEADER_VALUE_PATTERN = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Algorithms a checksum list (`sha256:file:<url>`) may use: the ones release lists are published with. */
-export const CHECKSUM_LIST_ALGORITHMS = ['sha256', 'sha512'] as const;
+const CHECKSUM_LIST_ALGORITHMS = ['sha256', 'sha512'] as const;
 
 // The list's URL is checked by resolve.ts after ${VAR} expansion, like `url:`.
 export const checksumPattern = new RegExp(

@@ -5,8 +5,6 @@
 import type { z } from 'zod';
 import { describeValue } from './said.js';
 
-export { describeValue };
-
 const MAX_UNKNOWN_KEYS = 20;
 
 /** A problem addressed by its path in the parsed document; the loader turns the path into line:column. */

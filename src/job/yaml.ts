@@ -9,12 +9,11 @@ import {
   type Pair, type YAMLMap,
 } from 'yaml';
 import type { JobIssue } from '../errors.js';
-import { MAX_DEPTH, MAX_LINES, MAX_VALUES, quickYaml, SCAN_LIMIT, scanText } from './yaml-budget.js';
+import { FORBIDDEN_KEYS } from './quick-yaml.js';
+import { MAX_DEPTH, SCAN_LIMIT, scanText } from './yaml-budget.js';
 import type { PathIssue } from './suggest.js';
 
-export { MAX_DEPTH, MAX_VALUES, MAX_LINES, quickYaml };
 export const MAX_ALIASES = 100;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
 
 export type YamlResult = { ok: true; value: unknown; doc: Document.Parsed } | { ok: false; issues: JobIssue[] };

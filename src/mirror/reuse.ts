@@ -14,6 +14,7 @@ import { checkRelativePath, outputPath } from '../job/paths.js';
 import type { ResolvedFile } from '../job/resolved.js';
 import type { MirrorState } from '../storage/mirror-state.js';
 import { PartFile } from '../storage/part-file.js';
+import { LINKS_UNSUPPORTED } from '../storage/small-file.js';
 import { hashFile } from '../verify/checksum.js';
 
 /** Where copies of known content may be found. */
@@ -118,7 +119,8 @@ async function linkOrCopy(source: string, target: string): Promise<'linked' | 'c
     return 'linked';
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw toLocalIOError(error, target, 'link');
+    // EMLINK: the cached copy has as many names as it can have; a copy of it instead.
+    if (!LINKS_UNSUPPORTED.has(code ?? '') && code !== 'EMLINK') throw toLocalIOError(error, target, 'link');
   }
   try {
     await copyFile(source, target, constants.COPYFILE_EXCL);

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { link, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createExclusive, type Identity } from './small-file.js';
+import { createExclusive, LINKS_UNSUPPORTED, type Identity } from './small-file.js';
 
 export interface ClaimTemplate extends Identity {
   readonly path: string;
@@ -31,7 +31,7 @@ export interface ClaimTemplate extends Identity {
 export const TEMPLATE_NAME = /^\.pdl-claim\.\d+\.[0-9a-f]{12}$/;
 
 /** Errors after which links are not tried again in that folder (the file system cannot do them). */
-const NO_LINKS = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL']);
+const NO_LINKS = LINKS_UNSUPPORTED;
 
 interface Entry {
   readonly dir: string;

@@ -104,8 +104,8 @@ export async function createExclusive(path: string, data: string): Promise<Ident
   return identity;
 }
 
-/** link(2) errors that mean the file system has no hard links (some FUSE, SMB and FAT mounts). */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK']);
+/** link(2) errors that mean the file system cannot link there (another device; some FUSE, SMB and FAT mounts). */
+export const LINKS_UNSUPPORTED: ReadonlySet<string> = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL']);
 
 /**
  * createExclusive, but no reader ever sees the file empty or half written: it is written under a temporary name and
@@ -123,7 +123,8 @@ export async function createExclusiveWhole(path: string, data: string): Promise<
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     if (code === 'EEXIST') return undefined;
-    if (NO_HARD_LINKS.has(code)) return await createExclusive(path, data);
+    // EMLINK: the temporary file cannot have another name; a new file instead.
+    if (LINKS_UNSUPPORTED.has(code) || code === 'EMLINK') return await createExclusive(path, data);
     throw toLocalIOError(error, path, 'create');
   } finally {
     await unlink(temp).catch(() => undefined);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { closest, describeValue, editDistance, unknownKeyMessage } from '../../src/job/suggest.js';
+import { describeValue } from '../../src/job/said.js';
+import { closest, editDistance, unknownKeyMessage } from '../../src/job/suggest.js';
 
 const KEYS = ['dir', 'connections', 'minSplitSize', 'retries', 'timeout', 'headers', 'ifExists'];
 

@@ -1,6 +1,6 @@
 /**
  * One mirror of one file: what it served, how fast, whether it is still used for the file and why not. The
- * choice among mirrors (pickMirror) is a pure function of these.
+ * ranking of mirrors (rankMirrors) is a pure function of these.
  */
 import { PdlError, RedirectError, RemoteStatusError } from '../../errors.js';
 import type { ByteSource, Validators } from '../source.js';
@@ -92,11 +92,6 @@ export function rankMirrors(slots: readonly MirrorSlot[], penalty: (host: string
       a.slot.index - b.slot.index,
   );
   return keyed.map((k) => k.slot);
-}
-
-/** The mirror for the next connection when every host has room (rankMirrors' first). */
-export function pickMirror(slots: readonly MirrorSlot[], penalty: (host: string) => number, now: number): MirrorSlot | undefined {
-  return rankMirrors(slots, penalty, now)[0];
 }
 
 export function reasonOf(error: unknown): string {
